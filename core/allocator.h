@@ -1,0 +1,90 @@
+// Caching allocator, generic over a raw allocator (Note [Caching allocator]).
+//
+// Raw allocations (malloc, cudaMalloc) are slow and, on a GPU, synchronise the device, so
+// freed blocks are kept in size-ordered pools and handed out again. Layers, as in
+// PyTorch's c10 allocator: Block (size, stream, split neighbours) -> BlockPool (small /
+// large) -> CachingAllocator. The logic knows nothing about CUDA: the CPU device uses it
+// over aligned malloc, the CUDA device over cudaMalloc, and tests over counting and
+// failing raw allocators.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ember {
+
+// Where segments come from. raw_alloc returns nullptr when memory is exhausted; it never
+// throws for that.
+class RawAllocator {
+ public:
+  virtual ~RawAllocator() = default;
+  virtual void* raw_alloc(size_t nbytes) = 0;
+  virtual void raw_free(void* ptr, size_t nbytes) = 0;
+  virtual const char* name() const = 0;
+  // Told about every block the caching allocator hands out / takes back, with the guard
+  // bytes that follow it (config.guard_bytes). cudasim's raw allocator fills and checks
+  // those guards, so an overrun into a neighbouring block of one segment is caught too.
+  virtual void on_block_allocated(void* /*ptr*/, size_t /*usable*/, size_t /*guard*/) {}
+  virtual void on_block_freed(void* /*ptr*/) {}
+};
+
+// 64-byte aligned host memory (cache-line and AVX-512 friendly).
+RawAllocator& cpu_raw_allocator();
+
+struct AllocatorStats {
+  int64_t allocated_bytes = 0;       // handed out now (rounded block sizes)
+  int64_t peak_allocated_bytes = 0;  // high-water mark of allocated_bytes
+  int64_t reserved_bytes = 0;        // held from the raw allocator (cached + in use)
+  int64_t peak_reserved_bytes = 0;
+  int64_t active_blocks = 0;         // blocks handed out now
+  int64_t alloc_calls = 0;           // allocate() calls
+  int64_t cache_hits = 0;            // allocate() calls served without a raw allocation
+  int64_t raw_alloc_calls = 0;       // successful raw_alloc calls
+  int64_t raw_free_calls = 0;
+  int64_t oom_retries = 0;           // raw_alloc failures followed by empty_cache + retry
+};
+
+struct CachingAllocatorConfig {
+  size_t rounding = 512;                 // every request rounded up to a multiple of this
+  size_t small_limit = 1 << 20;          // requests <= this come from the small pool
+  size_t small_segment = 2 << 20;        // small-pool segments are this big
+  size_t large_rounding = 2 << 20;       // large segments are rounded to this
+  size_t guard_bytes = 0;                // checked padding after each block (cudasim)
+};
+
+using StreamId = uint64_t;
+
+class CachingAllocator {
+ public:
+  CachingAllocator(RawAllocator& raw, CachingAllocatorConfig config = {}, std::string name = "");
+  ~CachingAllocator();
+  CachingAllocator(const CachingAllocator&) = delete;
+  CachingAllocator& operator=(const CachingAllocator&) = delete;
+
+  // A block of at least nbytes (nbytes == 0 gives a valid unique pointer), aligned to
+  // config.rounding. Blocks freed on `stream` are reused only by that stream. On raw OOM:
+  // empty_cache() and retry once, then throw OutOfMemoryError naming the request and stats.
+  void* allocate(size_t nbytes, StreamId stream = 0);
+  // Returns the block to its pool, coalescing with free neighbours of the same segment.
+  // Throws ember::Error for a pointer this allocator did not hand out.
+  void deallocate(void* ptr);
+  // Releases every fully-free segment to the raw allocator.
+  void empty_cache();
+
+  AllocatorStats stats() const;
+  void reset_peak_stats();
+  const CachingAllocatorConfig& config() const;
+  std::string stats_string() const;  // one line, for error messages and logs
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The CPU device's allocator (over cpu_raw_allocator()).
+CachingAllocator& cpu_caching_allocator();
+
+}  // namespace ember

@@ -1,0 +1,113 @@
+// Backend: the one seam between the op layer and a device's kernels. Ops call
+// `backend(device).unary(...)`; the CPU backend forwards to kernels::cpu, the CUDA backend
+// (when built) to kernels::cuda on the current stream. Signatures mirror kernels/cpu/*.h,
+// whose comments document the semantics.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <ember/core/allocator.h>
+#include <ember/core/device.h>
+#include <ember/kernels/common/dtype.h>
+#include <ember/kernels/common/layout.h>
+#include <ember/kernels/common/op_kinds.h>
+
+namespace ember {
+
+using kernels::BinaryOp;
+using kernels::Layout;
+using kernels::ReduceOp;
+using kernels::UnaryOp;
+using kernels::UnaryParams;
+
+struct TargetCheck {
+  int64_t bad_index = -1;
+  int64_t valid_count = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // memory
+  virtual void* allocate(size_t nbytes) = 0;
+  virtual void deallocate(void* ptr) = 0;
+  virtual CachingAllocator& allocator() = 0;
+  // Copies between this device and the host (either direction) or within this device.
+  virtual void memcpy_to_host(void* dst_host, const void* src, size_t nbytes) = 0;
+  virtual void memcpy_from_host(void* dst, const void* src_host, size_t nbytes) = 0;
+  // Waits for queued work (no-op on the CPU; a host-device sync on GPUs).
+  virtual void synchronize() = 0;
+
+  // elementwise
+  virtual void unary(UnaryOp op, DType dt, const void* x, void* y, int64_t n, UnaryParams p) = 0;
+  virtual void unary_backward(UnaryOp op, DType dt, const void* x, const void* y, const void* gy,
+                              void* gx, int64_t n, UnaryParams p) = 0;
+  virtual void binary(BinaryOp op, DType dt, const Layout& al, const void* a, const Layout& bl,
+                      const void* b, void* out) = 0;
+  virtual void binary_scalar(BinaryOp op, DType dt, const void* x, double s, bool scalar_first,
+                             void* out, int64_t n) = 0;
+  virtual void where(DType dt, const Layout& cl, const bool* cond, const Layout& al, const void* a,
+                     const Layout& bl, const void* b, void* out) = 0;
+
+  // reductions over (outer, r, inner)
+  virtual void reduce(ReduceOp op, DType dt, const void* x, void* out, int64_t outer, int64_t r,
+                      int64_t inner) = 0;
+  virtual void reduce_with_index(ReduceOp op, DType dt, const void* x, void* values,
+                                 int64_t* indices, int64_t outer, int64_t r, int64_t inner) = 0;
+
+  // softmax family and losses
+  virtual void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner,
+                       bool log) = 0;
+  virtual void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer,
+                                int64_t r, int64_t inner, bool log) = 0;
+  virtual TargetCheck cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
+                                            int64_t n, int64_t c, int64_t ignore_index,
+                                            void* losses) = 0;
+  virtual void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets,
+                                      int64_t n, int64_t c, int64_t ignore_index,
+                                      const void* grad_losses, int64_t grad_stride, double scale,
+                                      void* glogits) = 0;
+  virtual TargetCheck nll_loss_forward(DType dt, const void* logp, const int64_t* targets,
+                                       int64_t n, int64_t c, int64_t ignore_index,
+                                       void* losses) = 0;
+  virtual void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c,
+                                 int64_t ignore_index, const void* grad_losses,
+                                 int64_t grad_stride, double scale, void* glogp) = 0;
+
+  // indexing
+  virtual int64_t gather(DType dt, int dim, const Layout& xl, int64_t x_dim_size, const void* x,
+                         const int64_t* index, void* out) = 0;
+  virtual int64_t scatter_add(DType dt, int dim, const Layout& ol, int64_t out_dim_size, void* out,
+                              const int64_t* index, const void* src) = 0;
+
+  // data movement and random
+  virtual void copy(DType src_dt, const Layout& sl, const void* src, DType dst_dt,
+                    const Layout& dl, void* dst) = 0;
+  virtual void fill(DType dt, const Layout& l, void* dst, double value) = 0;
+  virtual void arange(DType dt, void* out, int64_t n, double start, double step) = 0;
+  virtual void uniform(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double low,
+                       double high) = 0;
+  virtual void normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean,
+                      double std) = 0;
+  virtual void randint(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int64_t low,
+                       int64_t high) = 0;
+
+  // GEMM (row-major)
+  virtual void gemm(DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,
+                    const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
+                    int64_t ldc) = 0;
+  virtual void gemm_batched(DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                            double alpha, const void* a, int64_t lda, int64_t sa, const void* b,
+                            int64_t ldb, int64_t sb, double beta, void* c, int64_t ldc, int64_t sc,
+                            int64_t batch) = 0;
+};
+
+// The backend of `device`; throws DeviceError if that device is not available.
+Backend& backend(Device device);
+
+// For the CUDA backend to register itself at start-up (keeps core free of CUDA code).
+void register_backend(DeviceType type, Backend* backend);
+
+}  // namespace ember

@@ -1,0 +1,35 @@
+// Where a tensor's memory lives: the host CPU or CUDA device N.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+namespace ember {
+
+enum class DeviceType : uint8_t { CPU, CUDA };
+
+struct Device {
+  DeviceType type = DeviceType::CPU;
+  int index = 0;
+
+  constexpr Device() = default;
+  constexpr Device(DeviceType t, int i = 0) : type(t), index(i) {}
+  // Parses "cpu", "cuda", "cuda:1".
+  explicit Device(const std::string& spec);
+
+  static constexpr Device cpu() { return Device(DeviceType::CPU, 0); }
+  static constexpr Device cuda(int i = 0) { return Device(DeviceType::CUDA, i); }
+
+  constexpr bool is_cpu() const { return type == DeviceType::CPU; }
+  constexpr bool is_cuda() const { return type == DeviceType::CUDA; }
+  std::string str() const;
+
+  constexpr bool operator==(const Device&) const = default;
+};
+
+inline constexpr Device kCPU = Device::cpu();
+
+std::ostream& operator<<(std::ostream& os, const Device& d);
+
+}  // namespace ember

@@ -1,0 +1,137 @@
+// gather and scatter_add along one dim (torch.gather / torch.scatter_add semantics).
+#include <ember/core/ops/op_utils.h>
+
+namespace ember {
+namespace {
+
+using autograd::Node;
+using autograd::SavedTensor;
+using detail::backend_of;
+
+// Validates index against `t` (gather: t = input; scatter: t = self) and returns the
+// layout of t's strides over the index's sizes.
+Layout index_layout(const char* op, const Tensor& t, int dim, const Tensor& index) {
+  detail::check_defined(op, index, "index");
+  detail::check_dtype(op, index, kInt64, "index");
+  detail::check_same_device(op, t, index);
+  EMBER_CHECK(index.dim() == t.dim(), ShapeError, op, ": index has ", index.dim(),
+              " dims but the tensor has ", t.dim(), " (shapes ", index.sizes(), " and ", t.sizes(),
+              ")");
+  for (int d = 0; d < t.dim(); ++d) {
+    EMBER_CHECK(d == dim || index.size(d) <= t.size(d), ShapeError, op, ": index of shape ",
+                index.sizes(), " is larger than the tensor of shape ", t.sizes(), " at dim ", d);
+  }
+  Layout l = detail::layout_of(index);
+  for (int d = 0; d < t.dim(); ++d) l.strides[d] = t.stride(d);
+  return l;
+}
+
+[[noreturn]] void bad_index(const char* op, const Tensor& index, int64_t pos, int dim,
+                            int64_t size) {
+  const int64_t value = index.reshape({-1}).select(0, pos).item<int64_t>();
+  throw IndexError(detail::str_cat(op, ": index ", value, " at position ", pos,
+                                   " is out of bounds for dim ", dim, " with size ", size));
+}
+
+class GatherBackward final : public Node {
+ public:
+  GatherBackward(Shape in_sizes, int dim, const Tensor& index)
+      : in_sizes_(in_sizes), dim_(dim), index_(index) {}
+  std::vector<Tensor> apply(const Tensor& g) override {
+    Tensor gi = zeros(in_sizes_, TensorOptions().dtype(g.dtype()).device(g.device()));
+    return {scatter_add(gi, dim_, index_.unpack(*this), g)};
+  }
+  std::string name() const override { return "GatherBackward"; }
+  void release_saved() override { index_.reset(); }
+
+ private:
+  Shape in_sizes_;
+  int dim_;
+  SavedTensor index_;
+};
+
+class ScatterAddBackward final : public Node {
+ public:
+  ScatterAddBackward(int dim, const Tensor& index, Shape src_sizes)
+      : dim_(dim), index_(index), src_sizes_(src_sizes) {}
+  std::vector<Tensor> apply(const Tensor& g) override {
+    Tensor gsrc;
+    if (next_edges[1].valid()) {
+      Tensor picked = gather(g, dim_, index_.unpack(*this));
+      if (picked.sizes() == src_sizes_) {
+        gsrc = picked;
+      } else {  // src larger than index: the unused part gets zero gradient
+        gsrc = zeros(src_sizes_, TensorOptions().dtype(g.dtype()).device(g.device()));
+        Tensor region = gsrc;
+        for (int d = 0; d < picked.dim(); ++d) region = region.narrow(d, 0, picked.size(d));
+        region.copy_(picked);
+      }
+    }
+    return {g, gsrc};
+  }
+  std::string name() const override { return "ScatterAddBackward"; }
+  void release_saved() override { index_.reset(); }
+
+ private:
+  int dim_;
+  SavedTensor index_;
+  Shape src_sizes_;
+};
+
+}  // namespace
+
+Tensor gather(const Tensor& x, int dim_in, const Tensor& index_in) {
+  detail::check_defined("gather", x);
+  const int dim = detail::normalize_dim("gather", dim_in, x.dim());
+  Tensor index = detail::contiguous_data(index_in);
+  Layout xl = index_layout("gather", x, dim, index);
+  const int64_t dim_size = x.dim() == 0 ? 1 : x.size(dim);
+  Tensor out = detail::make_tensor(index.sizes(), x.dtype(), x.device());
+  if (out.numel() > 0) {
+    const int64_t bad = backend_of(x).gather(x.dtype(), dim, xl, dim_size, x.data_ptr(),
+                                             static_cast<const int64_t*>(index.data_ptr()),
+                                             out.data_ptr());
+    if (bad >= 0) bad_index("gather", index, bad, dim, dim_size);
+  }
+  if (autograd::needs_grad(x))
+    autograd::attach(std::make_shared<GatherBackward>(x.sizes(), dim, index), {&x}, out);
+  return out;
+}
+
+Tensor scatter_add(const Tensor& x, int dim_in, const Tensor& index_in, const Tensor& src_in) {
+  detail::check_defined("scatter_add", x);
+  detail::check_defined("scatter_add", src_in, "src");
+  detail::check_same_device("scatter_add", x, src_in);
+  const int dim = detail::normalize_dim("scatter_add", dim_in, x.dim());
+  Tensor index = detail::contiguous_data(index_in);
+  EMBER_CHECK(src_in.dim() == index.dim(), ShapeError, "scatter_add: src of shape ",
+              src_in.sizes(), " and index of shape ", index.sizes(), " differ in dims");
+  Tensor src = src_in.dtype() == x.dtype() ? src_in : src_in.to(x.dtype());
+  Tensor src_region = src;
+  for (int d = 0; d < index.dim(); ++d) {
+    EMBER_CHECK(index.size(d) <= src.size(d), ShapeError, "scatter_add: index of shape ",
+                index.sizes(), " is larger than src of shape ", src.sizes(), " at dim ", d);
+    src_region = src_region.narrow(d, 0, index.size(d));
+  }
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = x.clone();
+    Tensor src_c = detail::contiguous_data(src_region);
+    Layout ol = index_layout("scatter_add", out, dim, index);
+    const int64_t dim_size = out.dim() == 0 ? 1 : out.size(dim);
+    if (index.numel() > 0) {
+      const int64_t bad = backend_of(out).scatter_add(out.dtype(), dim, ol, dim_size,
+                                                      out.data_ptr(),
+                                                      static_cast<const int64_t*>(index.data_ptr()),
+                                                      src_c.data_ptr());
+      if (bad >= 0) bad_index("scatter_add", index, bad, dim, dim_size);
+    }
+  }
+  if (autograd::needs_grad(x, src))
+    autograd::attach(std::make_shared<ScatterAddBackward>(dim, index, src.sizes()), {&x, &src},
+                     out);
+  return out;
+}
+
+}  // namespace ember

@@ -1,0 +1,184 @@
+// softmax / log_softmax along any dim, and the losses: the fused softmax + cross-entropy
+// (probabilities never materialised; llm.c's fused classifier), nll_loss and mse_loss.
+#include <ember/core/ops/op_utils.h>
+
+namespace ember {
+namespace {
+
+using autograd::Node;
+using autograd::SavedTensor;
+using detail::backend_of;
+
+class SoftmaxBackward final : public Node {
+ public:
+  SoftmaxBackward(const Tensor& y, int dim, bool log) : y_(y, true), dim_(dim), log_(log) {}
+  std::vector<Tensor> apply(const Tensor& g) override {
+    Tensor y = y_.unpack(*this);
+    Tensor gc = detail::contiguous_data(g);
+    Tensor gx = detail::make_tensor(y.sizes(), y.dtype(), y.device());
+    auto geo = detail::reduce_geometry(y.sizes(), dim_);
+    if (gx.numel() > 0)
+      backend_of(y).softmax_backward(y.dtype(), y.data_ptr(), gc.data_ptr(), gx.data_ptr(),
+                                     geo.outer, geo.r, geo.inner, log_);
+    return {gx};
+  }
+  std::string name() const override { return log_ ? "LogSoftmaxBackward" : "SoftmaxBackward"; }
+  void release_saved() override { y_.reset(); }
+
+ private:
+  SavedTensor y_;
+  int dim_;
+  bool log_;
+};
+
+Tensor softmax_impl(const char* name, const Tensor& x, int dim_in, bool log) {
+  detail::check_defined(name, x);
+  detail::check_floating(name, x);
+  const int dim = x.dim() == 0 ? 0 : detail::normalize_dim(name, dim_in, x.dim());
+  Tensor xc = detail::contiguous_data(x);
+  Tensor y = detail::make_tensor(x.sizes(), x.dtype(), x.device());
+  auto geo = detail::reduce_geometry(x.sizes(), dim);
+  if (y.numel() > 0)
+    backend_of(x).softmax(x.dtype(), xc.data_ptr(), y.data_ptr(), geo.outer, geo.r, geo.inner, log);
+  if (autograd::needs_grad(x))
+    autograd::attach(std::make_shared<SoftmaxBackward>(y, dim, log), {&x}, y);
+  return y;
+}
+
+// Checks (N, C) scores against (N) int64 targets (or (C) against a 0-dim target) and
+// returns them as 2-D / 1-D.
+std::pair<Tensor, Tensor> loss_inputs(const char* op, const Tensor& scores, const Tensor& target) {
+  detail::check_defined(op, scores);
+  detail::check_defined(op, target, "target");
+  detail::check_floating(op, scores);
+  detail::check_same_device(op, scores, target);
+  detail::check_dtype(op, target, kInt64, "class-index target");
+  if (scores.dim() == 1) {
+    EMBER_CHECK(target.dim() == 0, ShapeError, op, ": 1-D input of shape ", scores.sizes(),
+                " expects a 0-dim target, got shape ", target.sizes());
+    return {scores.unsqueeze(0), target.reshape({1})};
+  }
+  EMBER_CHECK(scores.dim() == 2, ShapeError, op, ": expected input of shape (N, C), got ",
+              scores.sizes());
+  EMBER_CHECK(target.dim() == 1 && target.size(0) == scores.size(0), ShapeError, op,
+              ": input of shape ", scores.sizes(), " needs a target of shape [", scores.size(0),
+              "], got ", target.sizes());
+  return {scores, target};
+}
+
+void check_targets(const char* op, TargetCheck c, const Tensor& target, int64_t classes) {
+  if (c.bad_index < 0) return;
+  const int64_t value = target.reshape({-1}).select(0, c.bad_index).item<int64_t>();
+  throw IndexError(detail::str_cat(op, ": target ", value, " at position ", c.bad_index,
+                                   " is out of bounds for ", classes,
+                                   " classes (expected 0 <= target < ", classes,
+                                   " or the ignore_index)"));
+}
+
+// Turns per-sample losses into the requested reduction. count = non-ignored samples.
+Tensor reduce_losses(const Tensor& losses, Reduction reduction, int64_t count) {
+  if (reduction == Reduction::None) return losses;
+  Tensor s = sum(losses);
+  return reduction == Reduction::Sum ? s : s * (1.0 / static_cast<double>(count));
+}
+
+// Shared backward for the two class-index losses: the per-sample gradient (broadcast for
+// mean/sum) and a scale go straight into one kernel.
+class ClassLossBackward final : public Node {
+ public:
+  ClassLossBackward(bool fused_softmax, const Tensor& scores, const Tensor& target,
+                    Reduction reduction, int64_t ignore_index, int64_t valid_count,
+                    Shape scores_sizes)
+      : fused_(fused_softmax), scores_(scores), target_(target), reduction_(reduction),
+        ignore_index_(ignore_index), valid_count_(valid_count), scores_sizes_(scores_sizes) {}
+  std::vector<Tensor> apply(const Tensor& g) override {
+    Tensor scores = scores_.unpack(*this), target = target_.unpack(*this);
+    const int64_t n = scores.size(0), c = scores.size(1);
+    Tensor gc = detail::contiguous_data(g.to(scores.dtype()));
+    const int64_t stride = reduction_ == Reduction::None ? 1 : 0;
+    const double scale =
+        reduction_ == Reduction::Mean ? 1.0 / static_cast<double>(valid_count_) : 1.0;
+    Tensor gs = detail::make_tensor(scores.sizes(), scores.dtype(), scores.device());
+    if (gs.numel() > 0) {
+      const auto* t = static_cast<const int64_t*>(target.data_ptr());
+      if (fused_)
+        backend_of(scores).cross_entropy_backward(scores.dtype(), scores.data_ptr(), t, n, c,
+                                                  ignore_index_, gc.data_ptr(), stride, scale,
+                                                  gs.data_ptr());
+      else
+        backend_of(scores).nll_loss_backward(scores.dtype(), t, n, c, ignore_index_,
+                                             gc.data_ptr(), stride, scale, gs.data_ptr());
+    }
+    return {gs.reshape(scores_sizes_)};
+  }
+  std::string name() const override { return fused_ ? "CrossEntropyBackward" : "NllLossBackward"; }
+  void release_saved() override {
+    scores_.reset();
+    target_.reset();
+  }
+
+ private:
+  bool fused_;
+  SavedTensor scores_, target_;
+  Reduction reduction_;
+  int64_t ignore_index_, valid_count_;
+  Shape scores_sizes_;
+};
+
+Tensor class_loss(const char* op, bool fused, const Tensor& scores_in, const Tensor& target_in,
+                  Reduction reduction, int64_t ignore_index) {
+  auto [scores2d, target1d] = loss_inputs(op, scores_in, target_in);
+  Tensor scores = detail::contiguous_data(scores2d).detach();
+  Tensor target = detail::contiguous_data(target1d);
+  const int64_t n = scores.size(0), c = scores.size(1);
+  Tensor losses = detail::make_tensor({n}, scores.dtype(), scores.device());
+  TargetCheck check;
+  if (n > 0) {
+    const auto* t = static_cast<const int64_t*>(target.data_ptr());
+    check = fused ? backend_of(scores).cross_entropy_forward(scores.dtype(), scores.data_ptr(), t,
+                                                             n, c, ignore_index, losses.data_ptr())
+                  : backend_of(scores).nll_loss_forward(scores.dtype(), scores.data_ptr(), t, n,
+                                                        c, ignore_index, losses.data_ptr());
+  }
+  check_targets(op, check, target, c);
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = reduce_losses(losses, reduction, check.valid_count);
+    if (reduction == Reduction::None && scores_in.dim() == 1) out = out.reshape(Shape{});
+  }
+  if (autograd::needs_grad(scores_in))
+    autograd::attach(std::make_shared<ClassLossBackward>(fused, scores, target, reduction,
+                                                         ignore_index, check.valid_count,
+                                                         scores_in.sizes()),
+                     {&scores_in}, out);
+  return out;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int dim) { return softmax_impl("softmax", x, dim, false); }
+Tensor log_softmax(const Tensor& x, int dim) { return softmax_impl("log_softmax", x, dim, true); }
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction,
+                     int64_t ignore_index) {
+  return class_loss("cross_entropy", true, logits, target, reduction, ignore_index);
+}
+
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction,
+                int64_t ignore_index) {
+  return class_loss("nll_loss", false, log_probs, target, reduction, ignore_index);
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  detail::check_defined("mse_loss", input);
+  detail::check_defined("mse_loss", target, "target");
+  EMBER_CHECK(input.sizes() == target.sizes(), ShapeError, "mse_loss: input shape ", input.sizes(),
+              " and target shape ", target.sizes(), " differ");
+  Tensor d = input - target;
+  Tensor sq = d * d;
+  if (reduction == Reduction::None) return sq;
+  return reduction == Reduction::Sum ? sum(sq) : mean(sq);
+}
+
+}  // namespace ember

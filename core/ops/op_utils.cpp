@@ -1,0 +1,127 @@
+// Shared op-layer helpers (see op_utils.h).
+#include <ember/core/ops/op_utils.h>
+
+namespace ember::detail {
+
+Tensor make_tensor(const Shape& sizes, DType dtype, Device device) {
+  int64_t n = 1;
+  for (int64_t s : sizes) {
+    EMBER_CHECK(s >= 0, ShapeError, "negative size in shape ", sizes);
+    n *= s;
+  }
+  auto storage = Storage::allocate(static_cast<size_t>(n * dtype_size(dtype)), device);
+  return Tensor(
+      std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0, dtype));
+}
+
+Layout layout_of(const Tensor& t) {
+  Layout l;
+  const Shape& sz = t.sizes();
+  const Shape& st = t.strides();
+  l.ndim = sz.size();
+  for (int d = 0; d < l.ndim; ++d) {
+    l.sizes[d] = sz[d];
+    l.strides[d] = st[d];
+  }
+  return l;
+}
+
+Layout broadcast_layout(const Tensor& t, const Shape& out) {
+  Layout l;
+  l.ndim = out.size();
+  const Shape& sz = t.sizes();
+  const Shape& st = t.strides();
+  const int lead = out.size() - sz.size();
+  for (int d = 0; d < l.ndim; ++d) {
+    l.sizes[d] = out[d];
+    const int src = d - lead;
+    l.strides[d] = (src < 0 || sz[src] == 1) ? 0 : st[src];
+  }
+  return l;
+}
+
+Layout contiguous_layout(const Shape& sizes) {
+  Layout l;
+  l.ndim = sizes.size();
+  int64_t stride = 1;
+  for (int d = l.ndim - 1; d >= 0; --d) {
+    l.sizes[d] = sizes[d];
+    l.strides[d] = stride;
+    stride *= sizes[d];
+  }
+  return l;
+}
+
+Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
+  if (a == b) return a;
+  const int n = std::max(a.size(), b.size());
+  Shape out;
+  out.resize(n);
+  for (int i = 0; i < n; ++i) {
+    const int ia = i - (n - a.size());
+    const int ib = i - (n - b.size());
+    const int64_t sa = ia >= 0 ? a[ia] : 1;
+    const int64_t sb = ib >= 0 ? b[ib] : 1;
+    EMBER_CHECK(sa == sb || sa == 1 || sb == 1, ShapeError, op, ": shapes ", a, " and ", b,
+                " cannot be broadcast together (dim ", i, ": ", sa, " vs ", sb, ")");
+    out[i] = sa == 1 ? sb : sa;
+  }
+  return out;
+}
+
+int normalize_dim(std::string_view op, int dim, int ndim) {
+  const int n = ndim == 0 ? 1 : ndim;
+  EMBER_CHECK(dim >= -n && dim < n, IndexError, op, ": dim ", dim, " is out of range for a tensor of ",
+              ndim, " dims (expected [", -n, ", ", n - 1, "])");
+  return dim < 0 ? dim + n : dim;
+}
+
+void check_defined(std::string_view op, const Tensor& t, std::string_view what) {
+  EMBER_CHECK(t.defined(), ValueError, op, ": ", what, " is an undefined tensor");
+}
+
+void check_same_device(std::string_view op, const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.device() == b.device(), DeviceError, op,
+              ": expected all tensors on the same device, got ", a.device(), " and ", b.device());
+}
+
+void check_floating(std::string_view op, const Tensor& t) {
+  EMBER_CHECK(is_floating(t.dtype()), DTypeError, op,
+              ": expected a floating point tensor (float32 or float64), got ", t.dtype());
+}
+
+void check_dtype(std::string_view op, const Tensor& t, DType expected, std::string_view what) {
+  EMBER_CHECK(t.dtype() == expected, DTypeError, op, ": expected ", what, " of dtype ", expected,
+              ", got ", t.dtype());
+}
+
+Tensor contiguous_data(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  Tensor out = make_tensor(t.sizes(), t.dtype(), t.device());
+  backend_of(t).copy(t.dtype(), layout_of(t), t.data_ptr(), t.dtype(), layout_of(out),
+                     out.data_ptr());
+  return out;
+}
+
+Tensor sum_to(const Tensor& grad, const Shape& shape) {
+  if (grad.sizes() == shape) return grad;
+  Shape dims;
+  const int lead = grad.dim() - shape.size();
+  for (int d = 0; d < grad.dim(); ++d) {
+    if (d < lead || (shape[d - lead] == 1 && grad.size(d) != 1)) dims.push_back(d);
+  }
+  Tensor s = dims.empty() ? grad : ember::sum(grad, dims, /*keepdim=*/true);
+  return s.reshape(shape);
+}
+
+ReduceGeometry reduce_geometry(const Shape& sizes, int dim) {
+  ReduceGeometry g;
+  for (int d = 0; d < sizes.size(); ++d) {
+    if (d < dim) g.outer *= sizes[d];
+    else if (d == dim) g.r = sizes[d];
+    else g.inner *= sizes[d];
+  }
+  return g;
+}
+
+}  // namespace ember::detail

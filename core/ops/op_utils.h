@@ -1,0 +1,49 @@
+// Helpers the op layer shares: output allocation, layouts for kernels, broadcasting,
+// dim normalisation and argument checks. Internal to libember.
+#pragma once
+
+#include <string_view>
+
+#include <ember/core/autograd/grad_mode.h>
+#include <ember/core/autograd/node.h>
+#include <ember/core/backend.h>
+#include <ember/core/tensor.h>
+
+namespace ember::detail {
+
+// A new contiguous tensor (uninitialised memory from the device's caching allocator).
+Tensor make_tensor(const Shape& sizes, DType dtype, Device device);
+
+inline Backend& backend_of(const Tensor& t) { return backend(t.device()); }
+
+// The tensor's own sizes and strides.
+Layout layout_of(const Tensor& t);
+// t's strides over the iteration space `out` (right-aligned; broadcast dims get stride 0).
+Layout broadcast_layout(const Tensor& t, const Shape& out);
+// Contiguous layout of `sizes`.
+Layout contiguous_layout(const Shape& sizes);
+
+// NumPy broadcasting of two shapes; ShapeError naming `op` when incompatible.
+Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b);
+
+// Wraps a negative dim; IndexError naming `op` when out of range. ndim 0 accepts -1 and 0.
+int normalize_dim(std::string_view op, int dim, int ndim);
+
+void check_same_device(std::string_view op, const Tensor& a, const Tensor& b);
+void check_defined(std::string_view op, const Tensor& t, std::string_view what = "input");
+void check_floating(std::string_view op, const Tensor& t);
+void check_dtype(std::string_view op, const Tensor& t, DType expected, std::string_view what);
+
+// Sums `grad` down to `shape` (the reverse of broadcasting), for backward of broadcast ops.
+Tensor sum_to(const Tensor& grad, const Shape& shape);
+
+// `t` itself when contiguous, else a contiguous copy (never records autograd).
+Tensor contiguous_data(const Tensor& t);
+
+// Splits `sizes` around `dim` into the (outer, r, inner) form the reduction kernels take.
+struct ReduceGeometry {
+  int64_t outer = 1, r = 1, inner = 1;
+};
+ReduceGeometry reduce_geometry(const Shape& sizes, int dim);
+
+}  // namespace ember::detail

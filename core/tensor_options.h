@@ -1,0 +1,40 @@
+// TensorOptions: dtype, device and requires_grad for factories, in libtorch's builder style:
+//   ember::zeros({2, 3}, ember::TensorOptions().dtype(ember::kFloat64).requires_grad(true))
+// A bare DType or Device converts implicitly: ember::ones({3}, ember::kInt64).
+#pragma once
+
+#include <ember/core/device.h>
+#include <ember/core/dtype.h>
+
+namespace ember {
+
+struct TensorOptions {
+  DType dtype_ = kFloat32;
+  Device device_ = kCPU;
+  bool requires_grad_ = false;
+
+  TensorOptions() = default;
+  TensorOptions(DType dt) : dtype_(dt) {}      // NOLINT(google-explicit-constructor)
+  TensorOptions(Device dev) : device_(dev) {}  // NOLINT(google-explicit-constructor)
+
+  TensorOptions dtype(DType dt) const {
+    TensorOptions o = *this;
+    o.dtype_ = dt;
+    return o;
+  }
+  TensorOptions device(Device dev) const {
+    TensorOptions o = *this;
+    o.device_ = dev;
+    return o;
+  }
+  TensorOptions requires_grad(bool r) const {
+    TensorOptions o = *this;
+    o.requires_grad_ = r;
+    return o;
+  }
+  DType dtype() const { return dtype_; }
+  Device device() const { return device_; }
+  bool requires_grad() const { return requires_grad_; }
+};
+
+}  // namespace ember

@@ -1,0 +1,23 @@
+// The whole public API of ember: #include <ember/ember.h>
+#pragma once
+
+#include <ember/core/allocator.h>
+#include <ember/core/autograd/engine.h>
+#include <ember/core/autograd/grad_mode.h>
+#include <ember/core/autograd/node.h>
+#include <ember/core/device.h>
+#include <ember/core/dtype.h>
+#include <ember/core/error.h>
+#include <ember/core/generator.h>
+#include <ember/core/shape.h>
+#include <ember/core/tensor.h>
+#include <ember/core/tensor_options.h>
+#if __has_include(<ember/nn/nn.h>)
+#include <ember/nn/nn.h>
+#endif
+#if __has_include(<ember/optim/optim.h>)
+#include <ember/optim/optim.h>
+#endif
+#if __has_include(<ember/data/data.h>)
+#include <ember/data/data.h>
+#endif

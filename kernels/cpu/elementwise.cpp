@@ -1,0 +1,384 @@
+// CPU elementwise kernels: unary maps and their derivatives, broadcast binary ops, where.
+// The math lives in kernels/common/{unary,binary}_functors.h; this file only supplies loops.
+// Loop shapes, fastest first:
+//   contiguous operands          one flat `omp simd` loop (also the 1-element case: no
+//                                allocation, no fork, no indirect call)
+//   innermost run contiguous or  StridedLoop coalesces dims and hands out whole inner runs;
+//   broadcast (stride 0)         the inner loop is flat with the broadcast side hoisted
+//   anything else                the same runs with explicit strides
+#include <ember/kernels/cpu/elementwise.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include <ember/kernels/common/binary_functors.h>
+#include <ember/kernels/common/unary_functors.h>
+#include <ember/kernels/cpu/parallel.h>
+
+namespace ember::kernels::cpu {
+namespace {
+
+const char* unary_name(UnaryOp op) {
+  static const char* const kNames[] = {
+      "neg",  "abs",  "sign",       "exp",   "log",  "log2",    "log10",   "sqrt",
+      "rsqrt", "floor", "ceil",     "round", "trunc", "frac",   "pow",     "clamp",
+      "relu", "sigmoid", "tanh",    "softplus", "leaky_relu", "elu", "gelu"};
+  const auto i = static_cast<unsigned>(op);
+  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "unary?";
+}
+
+const char* binary_name(BinaryOp op) {
+  static const char* const kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
+                                       "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
+  const auto i = static_cast<unsigned>(op);
+  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "binary?";
+}
+
+[[noreturn]] void unsupported(const char* kernel, const char* op, DType dt) {
+  throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": op '" + op +
+                              "' does not support dtype " + dtype_name(dt));
+}
+
+// Calls fn.template operator()<F>() with F the functor of `op`.
+template <class Fn>
+void visit_unary(UnaryOp op, Fn&& fn) {
+  switch (op) {
+#define EMBER_CASE(Op) \
+  case UnaryOp::Op: return fn.template operator()<UnaryFunctor<UnaryOp::Op>::type>();
+    EMBER_CASE(Neg)
+    EMBER_CASE(Abs)
+    EMBER_CASE(Sign)
+    EMBER_CASE(Exp)
+    EMBER_CASE(Log)
+    EMBER_CASE(Log2)
+    EMBER_CASE(Log10)
+    EMBER_CASE(Sqrt)
+    EMBER_CASE(Rsqrt)
+    EMBER_CASE(Floor)
+    EMBER_CASE(Ceil)
+    EMBER_CASE(Round)
+    EMBER_CASE(Trunc)
+    EMBER_CASE(Frac)
+    EMBER_CASE(PowScalar)
+    EMBER_CASE(Clamp)
+    EMBER_CASE(Relu)
+    EMBER_CASE(Sigmoid)
+    EMBER_CASE(Tanh)
+    EMBER_CASE(Softplus)
+    EMBER_CASE(LeakyRelu)
+    EMBER_CASE(Elu)
+    EMBER_CASE(Gelu)
+#undef EMBER_CASE
+  }
+  throw std::invalid_argument("kernels::cpu::unary: unknown UnaryOp");
+}
+
+template <class Fn>
+void visit_binary(BinaryOp op, Fn&& fn) {
+  switch (op) {
+#define EMBER_CASE(Op) \
+  case BinaryOp::Op: return fn.template operator()<BinaryFunctor<BinaryOp::Op>::type>();
+    EMBER_CASE(Add)
+    EMBER_CASE(Sub)
+    EMBER_CASE(Mul)
+    EMBER_CASE(Div)
+    EMBER_CASE(Pow)
+    EMBER_CASE(Maximum)
+    EMBER_CASE(Minimum)
+    EMBER_CASE(Eq)
+    EMBER_CASE(Ne)
+    EMBER_CASE(Lt)
+    EMBER_CASE(Le)
+    EMBER_CASE(Gt)
+    EMBER_CASE(Ge)
+#undef EMBER_CASE
+  }
+  throw std::invalid_argument("kernels::cpu::binary: unknown BinaryOp");
+}
+
+// Calls fn.template operator()<T>() for the C++ type of dt.
+template <class Fn>
+void visit_dtype(DType dt, Fn&& fn) {
+  switch (dt) {
+    case DType::Float32: return fn.template operator()<float>();
+    case DType::Float64: return fn.template operator()<double>();
+    case DType::Int64: return fn.template operator()<int64_t>();
+    case DType::Bool: return fn.template operator()<bool>();
+  }
+  throw std::invalid_argument("kernels::cpu: unknown dtype");
+}
+
+template <class F>
+constexpr bool unary_int_ok() {
+  return std::is_same_v<F, NegF> || std::is_same_v<F, AbsF> || std::is_same_v<F, SignF> ||
+         std::is_same_v<F, ClampF>;
+}
+
+// The functors' own flags and the op-layer query must agree.
+static_assert(NegF::kUsesOutput == unary_backward_uses_output(UnaryOp::Neg));
+static_assert(ExpF::kUsesOutput == unary_backward_uses_output(UnaryOp::Exp));
+static_assert(SqrtF::kUsesOutput == unary_backward_uses_output(UnaryOp::Sqrt));
+static_assert(RsqrtF::kUsesOutput == unary_backward_uses_output(UnaryOp::Rsqrt));
+static_assert(SigmoidF::kUsesOutput == unary_backward_uses_output(UnaryOp::Sigmoid));
+static_assert(TanhF::kUsesOutput == unary_backward_uses_output(UnaryOp::Tanh));
+static_assert(!GeluF::kUsesOutput && !unary_backward_uses_output(UnaryOp::Gelu));
+
+constexpr int64_t unary_grain(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Neg:
+    case UnaryOp::Abs:
+    case UnaryOp::Sign:
+    case UnaryOp::Floor:
+    case UnaryOp::Ceil:
+    case UnaryOp::Round:
+    case UnaryOp::Trunc:
+    case UnaryOp::Frac:
+    case UnaryOp::Clamp:
+    case UnaryOp::Relu:
+    case UnaryOp::LeakyRelu: return kGrainCheap;
+    default: return kGrainTranscendental;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Unary
+
+template <class F, class T>
+void unary_loop(const T* x, T* y, int64_t n, UnaryParams p, int64_t grain) {
+  parallel_for(n, grain, [=](int64_t begin, int64_t end) {
+    const UnaryParams lp = p;  // a local the compiler knows y cannot alias
+#pragma omp simd
+    for (int64_t i = begin; i < end; ++i) y[i] = F::forward(x[i], lp);
+  });
+}
+
+template <class F, class T>
+void unary_backward_loop(const T* x, const T* y, const T* gy, T* gx, int64_t n, UnaryParams p,
+                         int64_t grain) {
+  parallel_for(n, grain, [=](int64_t begin, int64_t end) {
+    const UnaryParams lp = p;
+    if constexpr (F::kUsesOutput) {
+      if (y != nullptr) {
+#pragma omp simd
+        for (int64_t i = begin; i < end; ++i) gx[i] = F::backward(x[i], y[i], gy[i], lp);
+      } else {
+        // The op layer did not keep y: recompute it rather than read a null pointer.
+#pragma omp simd
+        for (int64_t i = begin; i < end; ++i)
+          gx[i] = F::backward(x[i], F::forward(x[i], lp), gy[i], lp);
+      }
+    } else {
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) gx[i] = F::backward(x[i], T(0), gy[i], lp);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Binary
+
+template <class F, class T, class O>
+void binary_flat(const T* a, const T* b, O* out, int64_t n) {
+  parallel_for(n, std::is_same_v<F, PowF> ? kGrainTranscendental : kGrainCheap,
+               [=](int64_t begin, int64_t end) {
+#pragma omp simd
+                 for (int64_t i = begin; i < end; ++i) out[i] = F::apply(a[i], b[i]);
+               });
+}
+
+// One inner run of the strided path, specialised on which side is contiguous / broadcast.
+template <class F, class T, class O>
+inline void binary_run(const T* a, int64_t sa, const T* b, int64_t sb, O* out, int64_t len) {
+  if (sa == 1 && sb == 1) {
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) out[i] = F::apply(a[i], b[i]);
+  } else if (sa == 1 && sb == 0) {
+    const T bv = *b;
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) out[i] = F::apply(a[i], bv);
+  } else if (sa == 0 && sb == 1) {
+    const T av = *a;
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) out[i] = F::apply(av, b[i]);
+  } else {
+    for (int64_t i = 0; i < len; ++i) out[i] = F::apply(a[i * sa], b[i * sb]);
+  }
+}
+
+template <class F, class T, class O>
+void binary_strided(const Layout& al, const T* a, const Layout& bl, const T* b, O* out) {
+  Layout ol;  // the contiguous output over the same sizes
+  ol.ndim = al.ndim;
+  int64_t stride = 1;
+  for (int d = al.ndim - 1; d >= 0; --d) {
+    ol.sizes[d] = al.sizes[d];
+    ol.strides[d] = stride;
+    stride *= al.sizes[d];
+  }
+  const Layout* const layouts[3] = {&ol, &al, &bl};
+  const StridedLoop<3> loop(layouts);
+  const int64_t sa = loop.inner_stride(1), sb = loop.inner_stride(2);
+  parallel_for(loop.numel(), std::is_same_v<F, PowF> ? kGrainTranscendental : kGrainCheap,
+               [&](int64_t begin, int64_t end) {
+                 loop.run(begin, end, [&](const int64_t (&off)[3], int64_t len) {
+                   binary_run<F>(a + off[1], sa, b + off[2], sb, out + off[0], len);
+                 });
+               });
+}
+
+template <class F, class T>
+void binary_typed(const Layout& al, const T* a, const Layout& bl, const T* b, void* out) {
+  using O = decltype(F::apply(T(), T()));
+  O* o = static_cast<O*>(out);
+  if (al.is_contiguous() && bl.is_contiguous()) {
+    binary_flat<F>(a, b, o, al.numel());
+  } else {
+    binary_strided<F>(al, a, bl, b, o);
+  }
+}
+
+template <class F, class T>
+void binary_scalar_typed(const T* x, T s, bool scalar_first, void* out, int64_t n) {
+  using O = decltype(F::apply(T(), T()));
+  O* o = static_cast<O*>(out);
+  parallel_for(n, std::is_same_v<F, PowF> ? kGrainTranscendental : kGrainCheap,
+               [=](int64_t begin, int64_t end) {
+                 if (scalar_first) {
+#pragma omp simd
+                   for (int64_t i = begin; i < end; ++i) o[i] = F::apply(s, x[i]);
+                 } else {
+#pragma omp simd
+                   for (int64_t i = begin; i < end; ++i) o[i] = F::apply(x[i], s);
+                 }
+               });
+}
+
+template <class F, class T>
+constexpr bool binary_ok() {
+  constexpr bool cmp = std::is_same_v<F, EqF> || std::is_same_v<F, NeF> ||
+                       std::is_same_v<F, LtF> || std::is_same_v<F, LeF> ||
+                       std::is_same_v<F, GtF> || std::is_same_v<F, GeF>;
+  if constexpr (std::is_same_v<T, bool>) return cmp;
+  if constexpr (std::is_integral_v<T>) return !std::is_same_v<F, DivF> && !std::is_same_v<F, PowF>;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Where: a bitwise select, so one instantiation per element size serves every dtype.
+
+template <class U>
+void where_typed(const Layout& cl, const bool* c, const Layout& al, const U* a,
+                 const Layout& bl, const U* b, U* out) {
+  if (cl.is_contiguous() && al.is_contiguous() && bl.is_contiguous()) {
+    parallel_for(al.numel(), kGrainCheap, [=](int64_t begin, int64_t end) {
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) out[i] = c[i] ? a[i] : b[i];
+    });
+    return;
+  }
+  Layout ol;
+  ol.ndim = al.ndim;
+  int64_t stride = 1;
+  for (int d = al.ndim - 1; d >= 0; --d) {
+    ol.sizes[d] = al.sizes[d];
+    ol.strides[d] = stride;
+    stride *= al.sizes[d];
+  }
+  const Layout* const layouts[4] = {&ol, &cl, &al, &bl};
+  const StridedLoop<4> loop(layouts);
+  const int64_t sc = loop.inner_stride(1), sa = loop.inner_stride(2), sb = loop.inner_stride(3);
+  parallel_for(loop.numel(), kGrainCheap, [&](int64_t begin, int64_t end) {
+    loop.run(begin, end, [&](const int64_t (&off)[4], int64_t len) {
+      const bool* pc = c + off[1];
+      const U* pa = a + off[2];
+      const U* pb = b + off[3];
+      U* po = out + off[0];
+      if (sc == 1 && sa == 1 && sb == 1) {
+#pragma omp simd
+        for (int64_t i = 0; i < len; ++i) po[i] = pc[i] ? pa[i] : pb[i];
+      } else {
+        for (int64_t i = 0; i < len; ++i) po[i] = pc[i * sc] ? pa[i * sa] : pb[i * sb];
+      }
+    });
+  });
+}
+
+}  // namespace
+
+void unary(UnaryOp op, DType dt, const void* x, void* y, int64_t n, UnaryParams p) {
+  visit_dtype(dt, [&]<class T>() {
+    visit_unary(op, [&]<class F>() {
+      if constexpr (std::is_floating_point_v<T> ||
+                    (std::is_same_v<T, int64_t> && unary_int_ok<F>())) {
+        unary_loop<F>(static_cast<const T*>(x), static_cast<T*>(y), n, p, unary_grain(op));
+      } else {
+        unsupported("unary", unary_name(op), dt);
+      }
+    });
+  });
+}
+
+void unary_backward(UnaryOp op, DType dt, const void* x, const void* y, const void* gy, void* gx,
+                    int64_t n, UnaryParams p) {
+  visit_dtype(dt, [&]<class T>() {
+    visit_unary(op, [&]<class F>() {
+      if constexpr (std::is_floating_point_v<T> ||
+                    (std::is_same_v<T, int64_t> && unary_int_ok<F>())) {
+        unary_backward_loop<F>(static_cast<const T*>(x), static_cast<const T*>(y),
+                               static_cast<const T*>(gy), static_cast<T*>(gx), n, p,
+                               unary_grain(op));
+      } else {
+        unsupported("unary_backward", unary_name(op), dt);
+      }
+    });
+  });
+}
+
+void binary(BinaryOp op, DType dt, const Layout& a_layout, const void* a, const Layout& b_layout,
+            const void* b, void* out) {
+  visit_dtype(dt, [&]<class T>() {
+    visit_binary(op, [&]<class F>() {
+      if constexpr (binary_ok<F, T>()) {
+        binary_typed<F>(a_layout, static_cast<const T*>(a), b_layout, static_cast<const T*>(b),
+                        out);
+      } else {
+        unsupported("binary", binary_name(op), dt);
+      }
+    });
+  });
+}
+
+void binary_scalar(BinaryOp op, DType dt, const void* x, double s, bool scalar_first, void* out,
+                   int64_t n) {
+  visit_dtype(dt, [&]<class T>() {
+    visit_binary(op, [&]<class F>() {
+      if constexpr (binary_ok<F, T>()) {
+        // The scalar takes the tensor's dtype first (int64 truncates, bool is s != 0).
+        const T st = std::is_same_v<T, bool> ? T(s != 0) : static_cast<T>(s);
+        binary_scalar_typed<F>(static_cast<const T*>(x), st, scalar_first, out, n);
+      } else {
+        unsupported("binary_scalar", binary_name(op), dt);
+      }
+    });
+  });
+}
+
+void where(DType dt, const Layout& cond_layout, const bool* cond, const Layout& a_layout,
+           const void* a, const Layout& b_layout, const void* b, void* out) {
+  switch (dtype_size(dt)) {
+    case 1:
+      return where_typed(cond_layout, cond, a_layout, static_cast<const uint8_t*>(a), b_layout,
+                         static_cast<const uint8_t*>(b), static_cast<uint8_t*>(out));
+    case 4:
+      return where_typed(cond_layout, cond, a_layout, static_cast<const uint32_t*>(a), b_layout,
+                         static_cast<const uint32_t*>(b), static_cast<uint32_t*>(out));
+    case 8:
+      return where_typed(cond_layout, cond, a_layout, static_cast<const uint64_t*>(a), b_layout,
+                         static_cast<const uint64_t*>(b), static_cast<uint64_t*>(out));
+    default: unsupported("where", "where", dt);
+  }
+}
+
+}  // namespace ember::kernels::cpu

@@ -1,0 +1,137 @@
+// CPU gather / scatter_add along one dim.
+//
+// Both walk the index's shape with the strided operand's stride along `dim` zeroed, so the
+// loop machinery (StridedLoop) supplies the offset of every coordinate except `dim`, and
+// the index value times the real stride supplies that one. Indices are validated in a first
+// pass, so a bad index is reported before anything is written.
+#include <ember/kernels/cpu/index.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include <ember/kernels/cpu/parallel.h>
+
+namespace ember::kernels::cpu {
+namespace {
+
+int64_t first_bad_index(const int64_t* index, int64_t n, int64_t size) {
+  for (int64_t i = 0; i < n; ++i) {
+    // One unsigned compare covers both ends: negatives wrap to huge values.
+    if (static_cast<uint64_t>(index[i]) >= static_cast<uint64_t>(size)) return i;
+  }
+  return -1;
+}
+
+// The strided operand's layout with `dim`'s stride removed, and that stride.
+struct DimSplit {
+  Layout rest;
+  int64_t dim_stride = 0;
+};
+
+DimSplit split_dim(const char* kernel, int dim, const Layout& layout) {
+  DimSplit s{layout, 0};
+  if (layout.ndim == 0) return s;  // 0-d: the only valid index is 0
+  if (dim < 0 || dim >= layout.ndim)
+    throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": dim " +
+                                std::to_string(dim) + " out of range for " +
+                                std::to_string(layout.ndim) + " dims");
+  s.dim_stride = layout.strides[dim];
+  s.rest.strides[dim] = 0;
+  return s;
+}
+
+Layout contiguous_like(const Layout& l) {
+  Layout c;
+  c.ndim = l.ndim;
+  int64_t stride = 1;
+  for (int d = l.ndim - 1; d >= 0; --d) {
+    c.sizes[d] = l.sizes[d];
+    c.strides[d] = stride;
+    stride *= l.sizes[d];
+  }
+  return c;
+}
+
+template <class U>
+void gather_typed(const DimSplit& xs, const U* x, const int64_t* index, U* out) {
+  const Layout ol = contiguous_like(xs.rest);
+  const Layout* const layouts[2] = {&ol, &xs.rest};
+  const StridedLoop<2> loop(layouts);
+  const int64_t sx = loop.inner_stride(1), ds = xs.dim_stride;
+  parallel_for(loop.numel(), kGrainCheap, [&](int64_t b, int64_t e) {
+    loop.run(b, e, [&](const int64_t (&off)[2], int64_t len) {
+      const int64_t* idx = index + off[0];  // out is contiguous: its offset is the position
+      const U* xb = x + off[1];
+      U* ob = out + off[0];
+      for (int64_t i = 0; i < len; ++i) ob[i] = xb[i * sx + idx[i] * ds];
+    });
+  });
+}
+
+template <class T>
+void scatter_add_typed(const DimSplit& os, T* out, const int64_t* index, const T* src) {
+  const Layout sl = contiguous_like(os.rest);
+  const Layout* const layouts[2] = {&sl, &os.rest};
+  const StridedLoop<2> loop(layouts);
+  const int64_t so = loop.inner_stride(1), ds = os.dim_stride;
+  // Sequential on purpose: several positions may hit the same output element, and a fixed
+  // accumulation order keeps results bit-reproducible.
+  loop.run(0, loop.numel(), [&](const int64_t (&off)[2], int64_t len) {
+    const int64_t* idx = index + off[0];
+    const T* sb = src + off[0];
+    T* ob = out + off[1];
+    for (int64_t i = 0; i < len; ++i) ob[i * so + idx[i] * ds] += sb[i];
+  });
+}
+
+[[noreturn]] void unsupported(const char* kernel, DType dt) {
+  throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": unsupported dtype " +
+                              dtype_name(dt));
+}
+
+}  // namespace
+
+int64_t gather(DType dt, int dim, const Layout& x_layout, int64_t x_dim_size, const void* x,
+               const int64_t* index, void* out) {
+  const DimSplit xs = split_dim("gather", dim, x_layout);
+  const int64_t bad = first_bad_index(index, x_layout.numel(), x_dim_size);
+  if (bad >= 0) return bad;
+  // A pure data move: one instantiation per element size serves every dtype.
+  switch (dtype_size(dt)) {
+    case 1:
+      gather_typed(xs, static_cast<const uint8_t*>(x), index, static_cast<uint8_t*>(out));
+      break;
+    case 4:
+      gather_typed(xs, static_cast<const uint32_t*>(x), index, static_cast<uint32_t*>(out));
+      break;
+    case 8:
+      gather_typed(xs, static_cast<const uint64_t*>(x), index, static_cast<uint64_t*>(out));
+      break;
+    default: unsupported("gather", dt);
+  }
+  return -1;
+}
+
+int64_t scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim_size, void* out,
+                    const int64_t* index, const void* src) {
+  if (dt == DType::Bool) unsupported("scatter_add", dt);
+  const DimSplit os = split_dim("scatter_add", dim, out_layout);
+  const int64_t bad = first_bad_index(index, out_layout.numel(), out_dim_size);
+  if (bad >= 0) return bad;
+  switch (dt) {
+    case DType::Float32:
+      scatter_add_typed(os, static_cast<float*>(out), index, static_cast<const float*>(src));
+      break;
+    case DType::Float64:
+      scatter_add_typed(os, static_cast<double*>(out), index, static_cast<const double*>(src));
+      break;
+    case DType::Int64:
+      scatter_add_typed(os, static_cast<int64_t*>(out), index, static_cast<const int64_t*>(src));
+      break;
+    case DType::Bool: unsupported("scatter_add", dt);
+  }
+  return -1;
+}
+
+}  // namespace ember::kernels::cpu

@@ -1,0 +1,90 @@
+// Bad input: one test per error class. Each asserts the ember::Error subclass and that the
+// message names the op and the offending shapes or values.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+using namespace ember;
+
+template <typename E, typename F>
+static void expect_error(F&& f, std::initializer_list<const char*> fragments) {
+  try {
+    f();
+    FAIL() << "expected an exception";
+  } catch (const E& e) {
+    const std::string msg = e.what();
+    for (const char* frag : fragments)
+      EXPECT_NE(msg.find(frag), std::string::npos) << "'" << frag << "' missing from: " << msg;
+  } catch (const std::exception& e) {
+    FAIL() << "wrong exception type: " << e.what();
+  }
+}
+
+TEST(Errors, ShapeMismatchAdd) {
+  expect_error<ShapeError>([] { add(ones({2, 3}), ones({4})); }, {"add", "[2, 3]", "[4]"});
+}
+
+TEST(Errors, ShapeMismatchMatmul) {
+  expect_error<ShapeError>([] { matmul(ones({2, 3}), ones({4, 5})); },
+                           {"matmul", "[2, 3]", "[4, 5]"});
+  expect_error<ShapeError>([] { mm(ones({2}), ones({2, 2})); }, {"mm", "2-D"});
+  expect_error<ShapeError>([] { linear(ones({2, 3}), ones({4, 5})); }, {"linear", "[4, 5]"});
+}
+
+TEST(Errors, DtypeMismatch) {
+  expect_error<DTypeError>([] { matmul(ones({2, 2}), ones({2, 2}, kFloat64)); },
+                           {"matmul", "float32", "float64"});
+  expect_error<DTypeError>([] { cross_entropy(ones({2, 3}), ones({2})); },
+                           {"cross_entropy", "int64", "float32"});
+  expect_error<DTypeError>([] { exp(arange(3)); }, {"exp", "int64"});
+}
+
+TEST(Errors, DeviceMismatch) {
+  // Without a CUDA build the cuda device itself is unavailable; either way the op and the
+  // devices are named.
+  expect_error<DeviceError>([] { ones({2}).to(Device::cuda()); }, {"cuda:0"});
+}
+
+TEST(Errors, GatherIndexOutOfRange) {
+  expect_error<IndexError>(
+      [] { gather(ones({2, 3}), 1, from_vector<int64_t>({0, 3, 1, 1}, Shape{2, 2})); },
+      {"gather", "index 3", "size 3"});
+  expect_error<IndexError>(
+      [] { gather(ones({2, 3}), 1, from_vector<int64_t>({0, -1, 1, 1}, Shape{2, 2})); },
+      {"gather", "index -1"});
+  expect_error<IndexError>([] { ones({2, 3}).select(0, 2); }, {"select", "index 2", "size 2"});
+  expect_error<IndexError>([] { sum(ones({2, 3}), {2}); }, {"sum", "dim 2"});
+}
+
+TEST(Errors, CrossEntropyLabelOutOfRange) {
+  expect_error<IndexError>(
+      [] { cross_entropy(zeros({3, 10}), from_vector<int64_t>({1, 10, 2})); },
+      {"cross_entropy", "target 10", "position 1", "10 classes"});
+  expect_error<IndexError>([] { cross_entropy(zeros({2, 4}), from_vector<int64_t>({-3, 0})); },
+                           {"cross_entropy", "target -3"});
+  expect_error<ShapeError>([] { cross_entropy(zeros({3, 10}), from_vector<int64_t>({1, 2})); },
+                           {"cross_entropy", "[3, 10]", "[2]"});
+}
+
+TEST(Errors, BackwardTwice) {
+  Tensor x = ones({2}, TensorOptions().requires_grad(true));
+  Tensor y = (x * x).sum();
+  y.backward();
+  expect_error<AutogradError>([&] { y.backward(); }, {"second time", "retain_graph"});
+}
+
+TEST(Errors, InPlaceChangeOfSavedTensor) {
+  Tensor w = ones({3}, TensorOptions().requires_grad(true));
+  Tensor x = ones({3});
+  Tensor y = (w * x).sum();
+  x.mul_(2.0);
+  expect_error<AutogradError>([&] { y.backward(); },
+                              {"MulBackward", "in-place", "version 0", "version 1"});
+}
+
+TEST(Errors, UndefinedAndMisc) {
+  expect_error<Error>([] { Tensor().sizes(); }, {"undefined"});
+  expect_error<ValueError>([] { arange(0, 5, 0); }, {"arange", "step"});
+  expect_error<ShapeError>([] { ones({2, 3}).view({7}); }, {"view", "[7]", "6"});
+  expect_error<ShapeError>([] { ones({2, 3}).expand({4, 3}); }, {"expand", "4"});
+}
