@@ -3,6 +3,9 @@
 
 #include <ember/core/allocator.h>
 #include <ember/core/autograd/engine.h>
+#include <ember/core/cuda.h>
+#include <ember/core/fused.h>
+#include <ember/core/serialize.h>
 #include <ember/core/autograd/grad_mode.h>
 #include <ember/core/autograd/node.h>
 #include <ember/core/device.h>

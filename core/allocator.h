@@ -38,20 +38,20 @@ struct AllocatorStats {
   int64_t peak_allocated_bytes = 0;  // high-water mark of allocated_bytes
   int64_t reserved_bytes = 0;        // held from the raw allocator (cached + in use)
   int64_t peak_reserved_bytes = 0;
-  int64_t active_blocks = 0;         // blocks handed out now
-  int64_t alloc_calls = 0;           // allocate() calls
-  int64_t cache_hits = 0;            // allocate() calls served without a raw allocation
-  int64_t raw_alloc_calls = 0;       // successful raw_alloc calls
+  int64_t active_blocks = 0;    // blocks handed out now
+  int64_t alloc_calls = 0;      // allocate() calls
+  int64_t cache_hits = 0;       // allocate() calls served without a raw allocation
+  int64_t raw_alloc_calls = 0;  // successful raw_alloc calls
   int64_t raw_free_calls = 0;
-  int64_t oom_retries = 0;           // raw_alloc failures followed by empty_cache + retry
+  int64_t oom_retries = 0;  // raw_alloc failures followed by empty_cache + retry
 };
 
 struct CachingAllocatorConfig {
-  size_t rounding = 512;                 // every request rounded up to a multiple of this
-  size_t small_limit = 1 << 20;          // requests <= this come from the small pool
-  size_t small_segment = 2 << 20;        // small-pool segments are this big
-  size_t large_rounding = 2 << 20;       // large segments are rounded to this
-  size_t guard_bytes = 0;                // checked padding after each block (cudasim)
+  size_t rounding = 512;            // every request rounded up to a multiple of this
+  size_t small_limit = 1 << 20;     // requests <= this come from the small pool
+  size_t small_segment = 2 << 20;   // small-pool segments are this big
+  size_t large_rounding = 2 << 20;  // large segments are rounded to this
+  size_t guard_bytes = 0;           // checked padding after each block (cudasim)
 };
 
 using StreamId = uint64_t;

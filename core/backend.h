@@ -73,8 +73,8 @@ class Backend {
                                        int64_t n, int64_t c, int64_t ignore_index,
                                        void* losses) = 0;
   virtual void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c,
-                                 int64_t ignore_index, const void* grad_losses,
-                                 int64_t grad_stride, double scale, void* glogp) = 0;
+                                 int64_t ignore_index, const void* grad_losses, int64_t grad_stride,
+                                 double scale, void* glogp) = 0;
 
   // indexing
   virtual int64_t gather(DType dt, int dim, const Layout& xl, int64_t x_dim_size, const void* x,
@@ -83,8 +83,8 @@ class Backend {
                               const int64_t* index, const void* src) = 0;
 
   // data movement and random
-  virtual void copy(DType src_dt, const Layout& sl, const void* src, DType dst_dt,
-                    const Layout& dl, void* dst) = 0;
+  virtual void copy(DType src_dt, const Layout& sl, const void* src, DType dst_dt, const Layout& dl,
+                    void* dst) = 0;
   virtual void fill(DType dt, const Layout& l, void* dst, double value) = 0;
   virtual void arange(DType dt, void* out, int64_t n, double start, double step) = 0;
   virtual void uniform(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double low,
@@ -93,6 +93,16 @@ class Backend {
                       double std) = 0;
   virtual void randint(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int64_t low,
                        int64_t high) = 0;
+
+  // dropout and fused optimizer updates (kernels/cpu/dropout.h, optimizer.h)
+  virtual void dropout(DType dt, const void* x, void* y, bool* mask, int64_t n, double p,
+                       uint64_t seed, uint64_t offset) = 0;
+  virtual void sgd_step(DType dt, void* param, const void* grad, void* momentum_buf, int64_t n,
+                        double lr, double momentum, double dampening, double weight_decay,
+                        bool nesterov, bool first_step) = 0;
+  virtual void adam_step(DType dt, void* param, const void* grad, void* exp_avg, void* exp_avg_sq,
+                         void* max_exp_avg_sq, int64_t n, double lr, double beta1, double beta2,
+                         double eps, double weight_decay, bool decoupled, int64_t step) = 0;
 
   // GEMM (row-major)
   virtual void gemm(DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,

@@ -4,9 +4,11 @@
 #include <ember/core/backend.h>
 #include <ember/core/error.h>
 #include <ember/kernels/cpu/copy.h>
+#include <ember/kernels/cpu/dropout.h>
 #include <ember/kernels/cpu/elementwise.h>
 #include <ember/kernels/cpu/gemm.h>
 #include <ember/kernels/cpu/index.h>
+#include <ember/kernels/cpu/optimizer.h>
 #include <ember/kernels/cpu/random.h>
 #include <ember/kernels/cpu/reduce.h>
 #include <ember/kernels/cpu/softmax.h>
@@ -16,7 +18,9 @@ namespace {
 
 namespace k = kernels::cpu;
 
-TargetCheck convert(k::TargetCheck c) { return {c.bad_index, c.valid_count}; }
+TargetCheck convert(k::TargetCheck c) {
+  return {c.bad_index, c.valid_count};
+}
 
 class CpuBackend final : public Backend {
  public:
@@ -24,9 +28,7 @@ class CpuBackend final : public Backend {
   void deallocate(void* ptr) override { cpu_caching_allocator().deallocate(ptr); }
   CachingAllocator& allocator() override { return cpu_caching_allocator(); }
   void memcpy_to_host(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
-  void memcpy_from_host(void* dst, const void* src, size_t n) override {
-    std::memcpy(dst, src, n);
-  }
+  void memcpy_from_host(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
   void synchronize() override {}
 
   void unary(UnaryOp op, DType dt, const void* x, void* y, int64_t n, UnaryParams p) override {
@@ -60,13 +62,12 @@ class CpuBackend final : public Backend {
                bool log) override {
     k::softmax(dt, x, y, outer, r, inner, log);
   }
-  void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer,
-                        int64_t r, int64_t inner, bool log) override {
+  void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer, int64_t r,
+                        int64_t inner, bool log) override {
     k::softmax_backward(dt, y, gy, gx, outer, r, inner, log);
   }
-  TargetCheck cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
-                                    int64_t n, int64_t c, int64_t ignore_index,
-                                    void* losses) override {
+  TargetCheck cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
+                                    int64_t c, int64_t ignore_index, void* losses) override {
     return convert(k::cross_entropy_forward(dt, logits, targets, n, c, ignore_index, losses));
   }
   void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets, int64_t n,
@@ -113,6 +114,22 @@ class CpuBackend final : public Backend {
   void randint(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int64_t low,
                int64_t high) override {
     k::randint(out, n, seed, offset, low, high);
+  }
+  void dropout(DType dt, const void* x, void* y, bool* mask, int64_t n, double p, uint64_t seed,
+               uint64_t offset) override {
+    k::dropout(dt, x, y, mask, n, p, seed, offset);
+  }
+  void sgd_step(DType dt, void* param, const void* grad, void* buf, int64_t n, double lr,
+                double momentum, double dampening, double weight_decay, bool nesterov,
+                bool first_step) override {
+    k::sgd_step(dt, param, grad, buf, n, lr, momentum, dampening, weight_decay, nesterov,
+                first_step);
+  }
+  void adam_step(DType dt, void* param, const void* grad, void* m, void* v, void* vmax, int64_t n,
+                 double lr, double beta1, double beta2, double eps, double weight_decay,
+                 bool decoupled, int64_t step) override {
+    k::adam_step(dt, param, grad, m, v, vmax, n, lr, beta1, beta2, eps, weight_decay, decoupled,
+                 step);
   }
   void gemm(DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t kk, double alpha,
             const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,

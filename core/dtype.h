@@ -34,12 +34,14 @@ inline constexpr DType dtype_of_v = dtype_of<T>::value;
 // bool < int64 < float32 < float64).
 constexpr DType promote_types(DType a, DType b) {
   return static_cast<uint8_t>(a) == static_cast<uint8_t>(b) ? a
-         : (a == DType::Float64 || b == DType::Float64) ? DType::Float64
-         : (a == DType::Float32 || b == DType::Float32) ? DType::Float32
-         : (a == DType::Int64 || b == DType::Int64)     ? DType::Int64
-                                                        : DType::Bool;
+         : (a == DType::Float64 || b == DType::Float64)     ? DType::Float64
+         : (a == DType::Float32 || b == DType::Float32)     ? DType::Float32
+         : (a == DType::Int64 || b == DType::Int64)         ? DType::Int64
+                                                            : DType::Bool;
 }
 
-inline std::ostream& operator<<(std::ostream& os, DType dt) { return os << dtype_name(dt); }
+inline std::ostream& operator<<(std::ostream& os, DType dt) {
+  return os << dtype_name(dt);
+}
 
 }  // namespace ember

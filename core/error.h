@@ -55,9 +55,9 @@ std::string str_cat(const Args&... args) {
 
 // EMBER_CHECK(cond, ErrorType, "op: ", x, " vs ", y): throws ErrorType with the streamed
 // message when cond is false. The message is only built on failure.
-#define EMBER_CHECK(cond, ErrorType, ...)                           \
-  do {                                                              \
-    if (!(cond)) [[unlikely]] {                                     \
-      throw ErrorType(::ember::detail::str_cat(__VA_ARGS__));       \
-    }                                                               \
+#define EMBER_CHECK(cond, ErrorType, ...)                     \
+  do {                                                        \
+    if (!(cond)) [[unlikely]] {                               \
+      throw ErrorType(::ember::detail::str_cat(__VA_ARGS__)); \
+    }                                                         \
   } while (0)

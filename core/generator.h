@@ -20,11 +20,12 @@ class Generator {
   uint64_t seed() const { return seed_; }
   uint64_t offset() const { return offset_; }
 
-  // Reserves counters for n elements; returns the offset the draw must start at.
+  // Reserves the Philox counters a draw of n elements uses (element i reads counter
+  // offset + i / 4, lane i % 4; kernels/common/philox.h) and returns that offset.
   uint64_t reserve(uint64_t n) {
     std::lock_guard<std::mutex> lock(mu_);
     const uint64_t start = offset_;
-    offset_ += (n + 3) / 4 * 4;  // keep draws aligned to whole Philox blocks
+    offset_ += (n + 3) / 4;
     return start;
   }
 

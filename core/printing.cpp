@@ -25,11 +25,20 @@ struct Formatter {
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
     switch (kind) {
-      case Int: os << static_cast<int64_t>(v); break;
-      case IntegralFloat: os << std::fixed << std::setprecision(0) << v << '.'; break;
-      case Fixed: os << std::fixed << std::setprecision(4) << v; break;
-      case Scientific: os << std::scientific << std::setprecision(4) << v; break;
-      default: break;
+      case Int:
+        os << static_cast<int64_t>(v);
+        break;
+      case IntegralFloat:
+        os << std::fixed << std::setprecision(0) << v << '.';
+        break;
+      case Fixed:
+        os << std::fixed << std::setprecision(4) << v;
+        break;
+      case Scientific:
+        os << std::scientific << std::setprecision(4) << v;
+        break;
+      default:
+        break;
     }
     return os.str();
   }
@@ -37,8 +46,10 @@ struct Formatter {
 
 Formatter make_formatter(const std::vector<double>& values, DType dt) {
   Formatter f;
-  if (dt == kBool) f.kind = Formatter::Bool;
-  else if (dt == kInt64) f.kind = Formatter::Int;
+  if (dt == kBool)
+    f.kind = Formatter::Bool;
+  else if (dt == kInt64)
+    f.kind = Formatter::Int;
   else {
     bool integral = true;
     double max_abs = 0, min_abs = INFINITY;
@@ -74,8 +85,10 @@ void print_rec(std::ostream& os, const Tensor& t, const Formatter& f, int indent
     }
     print_rec(os, t.select(0, i), f, indent + 1, summarize);
     if (i + 1 < n) {
-      if (t.dim() == 1) os << ", ";
-      else os << ',' << std::string(t.dim() - 1, '\n') << std::string(indent + 1, ' ');
+      if (t.dim() == 1)
+        os << ", ";
+      else
+        os << ',' << std::string(t.dim() - 1, '\n') << std::string(indent + 1, ' ');
     }
   }
   os << ']';
@@ -99,8 +112,10 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t_in) {
   if (t.dtype() != kFloat32 && t.dtype() != kInt64 && t.dtype() != kBool)
     os << ", dtype=" << t.dtype();
   if (t_in.device().is_cuda()) os << ", device='" << t_in.device() << "'";
-  if (t_in.grad_fn()) os << ", grad_fn=<" << t_in.grad_fn()->name() << '>';
-  else if (t_in.requires_grad()) os << ", requires_grad=True";
+  if (t_in.grad_fn())
+    os << ", grad_fn=<" << t_in.grad_fn()->name() << '>';
+  else if (t_in.requires_grad())
+    os << ", requires_grad=True";
   return os << ')';
 }
 

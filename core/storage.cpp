@@ -1,4 +1,5 @@
 // Storage allocation through the device's backend (and so its caching allocator).
+#include <ember/core/object_pool.h>
 #include <ember/core/storage.h>
 
 #include <ember/core/backend.h>
@@ -19,12 +20,12 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   void* data = backend(device).allocate(nbytes);
   void* ctx = reinterpret_cast<void*>(static_cast<uintptr_t>(device.type) |
                                       (static_cast<uintptr_t>(device.index) << 8));
-  return std::make_shared<Storage>(data, nbytes, device, &free_via_backend, ctx);
+  return detail::make_pooled<Storage>(data, nbytes, device, &free_via_backend, ctx);
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, Device device, Deleter deleter,
                                        void* ctx) {
-  return std::make_shared<Storage>(data, nbytes, device, deleter, ctx);
+  return detail::make_pooled<Storage>(data, nbytes, device, deleter, ctx);
 }
 
 Storage::~Storage() {

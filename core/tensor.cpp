@@ -1,4 +1,5 @@
 // Tensor metadata, conversion and autograd accessors. Ops live in core/ops/.
+#include <ember/core/object_pool.h>
 #include <ember/core/tensor.h>
 
 #include <cstring>
@@ -12,7 +13,11 @@ namespace ember {
 
 TensorImpl::TensorImpl(std::shared_ptr<Storage> st, const Shape& sz, const Shape& str, int64_t off,
                        DType dt)
-    : storage(std::move(st)), sizes(sz), strides(str), offset(off), dtype(dt),
+    : storage(std::move(st)),
+      sizes(sz),
+      strides(str),
+      offset(off),
+      dtype(dt),
       device(storage->device()) {}
 
 TensorImpl::~TensorImpl() = default;
@@ -22,7 +27,9 @@ AutogradMeta& TensorImpl::autograd_meta() {
   return *autograd;
 }
 
-int64_t Tensor::size(int dim) const { return sizes()[detail::normalize_dim("size", dim, this->dim())]; }
+int64_t Tensor::size(int dim) const {
+  return sizes()[detail::normalize_dim("size", dim, this->dim())];
+}
 int64_t Tensor::stride(int dim) const {
   return strides()[detail::normalize_dim("stride", dim, this->dim())];
 }
@@ -48,8 +55,12 @@ void* Tensor::data_ptr() const {
 
 // ---- conversion -------------------------------------------------------------------------
 
-Tensor Tensor::to(Device device) const { return to(device, dtype()); }
-Tensor Tensor::to(DType dt) const { return to(device(), dt); }
+Tensor Tensor::to(Device device) const {
+  return to(device, dtype());
+}
+Tensor Tensor::to(DType dt) const {
+  return to(device(), dt);
+}
 
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
@@ -71,8 +82,8 @@ std::vector<T> Tensor::to_vector() const {
   return std::vector<T>(p, p + host.numel());
 }
 
-#define EMBER_INSTANTIATE_ACCESSORS(T)        \
-  template T Tensor::item<T>() const;         \
+#define EMBER_INSTANTIATE_ACCESSORS(T) \
+  template T Tensor::item<T>() const;  \
   template std::vector<T> Tensor::to_vector<T>() const;
 EMBER_INSTANTIATE_ACCESSORS(float)
 EMBER_INSTANTIATE_ACCESSORS(double)
@@ -135,14 +146,15 @@ const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
 }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
-  autograd::backward({*this}, gradient.defined() ? std::vector<Tensor>{gradient}
-                                                 : std::vector<Tensor>{},
+  autograd::backward({*this},
+                     gradient.defined() ? std::vector<Tensor>{gradient} : std::vector<Tensor>{},
                      retain_graph);
 }
 
 Tensor Tensor::detach() const {
   const TensorImpl* t = checked();
-  return Tensor(std::make_shared<TensorImpl>(t->storage, t->sizes, t->strides, t->offset, t->dtype));
+  return Tensor(
+      detail::make_pooled<TensorImpl>(t->storage, t->sizes, t->strides, t->offset, t->dtype));
 }
 
 }  // namespace ember

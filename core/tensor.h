@@ -102,8 +102,8 @@ class Tensor {
   std::vector<T> to_vector() const;
 
   // ---- views (share storage) ----------------------------------------------------------
-  Tensor view(const Shape& shape) const;      // one size may be -1; needs compatible strides
-  Tensor reshape(const Shape& shape) const;   // view when possible, else a copy
+  Tensor view(const Shape& shape) const;     // one size may be -1; needs compatible strides
+  Tensor reshape(const Shape& shape) const;  // view when possible, else a copy
   Tensor flatten(int start_dim = 0, int end_dim = -1) const;
   Tensor transpose(int dim0, int dim1) const;
   Tensor permute(const Shape& dims) const;

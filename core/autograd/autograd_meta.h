@@ -10,7 +10,7 @@ namespace ember {
 struct AutogradMeta {
   bool requires_grad = false;
   Tensor grad;
-  std::shared_ptr<autograd::Node> grad_fn;  // null for leaves
+  std::shared_ptr<autograd::Node> grad_fn;         // null for leaves
   std::weak_ptr<autograd::Node> grad_accumulator;  // leaves: their AccumulateGrad
 };
 

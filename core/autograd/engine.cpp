@@ -153,8 +153,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
   std::vector<Tensor> result;
   for (size_t i = 0; i < inputs.size(); ++i) {
     Tensor g = captures[input_nodes[i]];
-    EMBER_CHECK(g.defined() || allow_unused, AutogradError, "autograd::grad: input ", i,
-                " (shape ", inputs[i].sizes(),
+    EMBER_CHECK(g.defined() || allow_unused, AutogradError, "autograd::grad: input ", i, " (shape ",
+                inputs[i].sizes(),
                 ") was not used to compute the outputs; pass allow_unused=true to get an "
                 "undefined gradient for it");
     result.push_back(g);

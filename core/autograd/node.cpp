@@ -14,8 +14,7 @@ std::atomic<uint64_t> g_next_sequence_nr{0};
 Node::Node() : sequence_nr(g_next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
 
 SavedTensor::SavedTensor(const Tensor& t, bool is_output)
-    : tensor_(is_output && t.defined() ? t.detach() : t),
-      version_(t.defined() ? t.version() : 0) {}
+    : tensor_(is_output && t.defined() ? t.detach() : t), version_(t.defined() ? t.version() : 0) {}
 
 Tensor SavedTensor::unpack(const Node& owner) const {
   EMBER_CHECK(!freed_, AutogradError, owner.name(),
@@ -57,7 +56,9 @@ Edge gradient_edge(const Tensor& t) {
   return {acc};
 }
 
-bool needs_grad(const Tensor& a) { return GradMode::is_enabled() && a.requires_grad(); }
+bool needs_grad(const Tensor& a) {
+  return GradMode::is_enabled() && a.requires_grad();
+}
 bool needs_grad(const Tensor& a, const Tensor& b) {
   return GradMode::is_enabled() && (a.requires_grad() || (b.defined() && b.requires_grad()));
 }

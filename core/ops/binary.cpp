@@ -11,7 +11,9 @@ using autograd::Node;
 using autograd::SavedTensor;
 using detail::backend_of;
 
-bool float_only(BinaryOp op) { return op == BinaryOp::Div || op == BinaryOp::Pow; }
+bool float_only(BinaryOp op) {
+  return op == BinaryOp::Div || op == BinaryOp::Pow;
+}
 
 DType compute_dtype(BinaryOp op, DType a, DType b) {
   DType dt = promote_types(a, b);
@@ -23,11 +25,11 @@ DType compute_dtype(BinaryOp op, DType a, DType b) {
 
 // Runs the kernel; no autograd.
 Tensor binary_raw(BinaryOp op, const Tensor& a, const Tensor& b) {
-  const Shape out_shape = a.sizes() == b.sizes()
-                              ? a.sizes()
-                              : detail::broadcast_shapes(kernels::is_comparison(op) ? "compare"
-                                                                                     : "binary op",
-                                                         a.sizes(), b.sizes());
+  const Shape out_shape =
+      a.sizes() == b.sizes()
+          ? a.sizes()
+          : detail::broadcast_shapes(kernels::is_comparison(op) ? "compare" : "binary op",
+                                     a.sizes(), b.sizes());
   const DType dt = a.dtype();
   Tensor out = detail::make_tensor(out_shape, kernels::is_comparison(op) ? kBool : dt, a.device());
   if (out.numel() == 0) return out;
@@ -97,9 +99,8 @@ class BinaryBackward final : public Node {
             need_b && gb.defined() ? detail::sum_to(gb, b_sizes_) : Tensor()};
   }
   std::string name() const override {
-    static const char* names[] = {"AddBackward", "SubBackward",     "MulBackward",
-                                  "DivBackward", "PowBackward",     "MaximumBackward",
-                                  "MinimumBackward"};
+    static const char* names[] = {"AddBackward", "SubBackward",     "MulBackward",    "DivBackward",
+                                  "PowBackward", "MaximumBackward", "MinimumBackward"};
     return names[static_cast<int>(op_)];
   }
   void release_saved() override {
@@ -139,13 +140,17 @@ class ScalarBackward final : public Node {
   }
   std::vector<Tensor> apply(const Tensor& g) override {
     switch (op_) {
-      case BinaryOp::Add: return {g};
-      case BinaryOp::Sub: return {scalar_first_ ? -g : g};
-      case BinaryOp::Mul: return {g * s_};
+      case BinaryOp::Add:
+        return {g};
+      case BinaryOp::Sub:
+        return {scalar_first_ ? -g : g};
+      case BinaryOp::Mul:
+        return {g * s_};
       case BinaryOp::Div:
         if (!scalar_first_) return {g * (1.0 / s_)};
         return {-g * out_.unpack(*this) / x_.unpack(*this)};  // d(s/x)/dx = -(s/x)/x
-      default: return {Tensor()};
+      default:
+        return {Tensor()};
     }
   }
   std::string name() const override { return "ScalarOpBackward"; }
@@ -173,7 +178,8 @@ Tensor scalar_op(const char* name, BinaryOp op, const Tensor& x_in, double s, bo
   Tensor xc = detail::contiguous_data(x);
   Tensor out = detail::make_tensor(x.sizes(), kernels::is_comparison(op) ? kBool : dt, x.device());
   if (out.numel() > 0)
-    backend_of(x).binary_scalar(op, dt, xc.data_ptr(), s, scalar_first, out.data_ptr(), out.numel());
+    backend_of(x).binary_scalar(op, dt, xc.data_ptr(), s, scalar_first, out.data_ptr(),
+                                out.numel());
   if (!kernels::is_comparison(op) && autograd::needs_grad(x))
     autograd::attach(std::make_shared<ScalarBackward>(op, s, scalar_first, xc, out), {&x}, out);
   return out;
@@ -201,45 +207,97 @@ class WhereBackward final : public Node {
 
 }  // namespace
 
-Tensor add(const Tensor& a, const Tensor& b) { return binary_op("add", BinaryOp::Add, a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary_op("sub", BinaryOp::Sub, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary_op("mul", BinaryOp::Mul, a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary_op("div", BinaryOp::Div, a, b); }
-Tensor pow(const Tensor& a, const Tensor& e) { return binary_op("pow", BinaryOp::Pow, a, e); }
+Tensor add(const Tensor& a, const Tensor& b) {
+  return binary_op("add", BinaryOp::Add, a, b);
+}
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return binary_op("sub", BinaryOp::Sub, a, b);
+}
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return binary_op("mul", BinaryOp::Mul, a, b);
+}
+Tensor div(const Tensor& a, const Tensor& b) {
+  return binary_op("div", BinaryOp::Div, a, b);
+}
+Tensor pow(const Tensor& a, const Tensor& e) {
+  return binary_op("pow", BinaryOp::Pow, a, e);
+}
 Tensor maximum(const Tensor& a, const Tensor& b) {
   return binary_op("maximum", BinaryOp::Maximum, a, b);
 }
 Tensor minimum(const Tensor& a, const Tensor& b) {
   return binary_op("minimum", BinaryOp::Minimum, a, b);
 }
-Tensor add(const Tensor& a, double b) { return scalar_op("add", BinaryOp::Add, a, b, false); }
-Tensor sub(const Tensor& a, double b) { return scalar_op("sub", BinaryOp::Sub, a, b, false); }
-Tensor sub(double a, const Tensor& b) { return scalar_op("sub", BinaryOp::Sub, b, a, true); }
-Tensor mul(const Tensor& a, double b) { return scalar_op("mul", BinaryOp::Mul, a, b, false); }
-Tensor div(const Tensor& a, double b) { return scalar_op("div", BinaryOp::Div, a, b, false); }
-Tensor div(double a, const Tensor& b) { return scalar_op("div", BinaryOp::Div, b, a, true); }
+Tensor add(const Tensor& a, double b) {
+  return scalar_op("add", BinaryOp::Add, a, b, false);
+}
+Tensor sub(const Tensor& a, double b) {
+  return scalar_op("sub", BinaryOp::Sub, a, b, false);
+}
+Tensor sub(double a, const Tensor& b) {
+  return scalar_op("sub", BinaryOp::Sub, b, a, true);
+}
+Tensor mul(const Tensor& a, double b) {
+  return scalar_op("mul", BinaryOp::Mul, a, b, false);
+}
+Tensor div(const Tensor& a, double b) {
+  return scalar_op("div", BinaryOp::Div, a, b, false);
+}
+Tensor div(double a, const Tensor& b) {
+  return scalar_op("div", BinaryOp::Div, b, a, true);
+}
 Tensor pow(double base, const Tensor& e) {
   EMBER_CHECK(base > 0, ValueError, "pow: a scalar base must be positive, got ", base);
   return exp(e * std::log(base));
 }
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator+(const Tensor& a, double b) { return add(a, b); }
-Tensor operator+(double a, const Tensor& b) { return add(b, a); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, b); }
-Tensor operator-(double a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
-Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator/(const Tensor& a, double b) { return div(a, b); }
-Tensor operator/(double a, const Tensor& b) { return div(a, b); }
-Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+Tensor operator+(const Tensor& a, double b) {
+  return add(a, b);
+}
+Tensor operator+(double a, const Tensor& b) {
+  return add(b, a);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor operator-(const Tensor& a, double b) {
+  return sub(a, b);
+}
+Tensor operator-(double a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+Tensor operator*(const Tensor& a, double b) {
+  return mul(a, b);
+}
+Tensor operator*(double a, const Tensor& b) {
+  return mul(b, a);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+Tensor operator/(const Tensor& a, double b) {
+  return div(a, b);
+}
+Tensor operator/(double a, const Tensor& b) {
+  return div(a, b);
+}
+Tensor operator-(const Tensor& x) {
+  return neg(x);
+}
 
-#define EMBER_COMPARISON(fn, OP)                                                               \
-  Tensor fn(const Tensor& a, const Tensor& b) { return binary_op(#fn, BinaryOp::OP, a, b); }   \
-  Tensor fn(const Tensor& a, double b) { return scalar_op(#fn, BinaryOp::OP, a, b, false); }
+#define EMBER_COMPARISON(fn, OP)                      \
+  Tensor fn(const Tensor& a, const Tensor& b) {       \
+    return binary_op(#fn, BinaryOp::OP, a, b);        \
+  }                                                   \
+  Tensor fn(const Tensor& a, double b) {              \
+    return scalar_op(#fn, BinaryOp::OP, a, b, false); \
+  }
 EMBER_COMPARISON(eq, Eq)
 EMBER_COMPARISON(ne, Ne)
 EMBER_COMPARISON(lt, Lt)
@@ -256,8 +314,8 @@ Tensor where(const Tensor& cond, const Tensor& a_in, const Tensor& b_in) {
   const DType dt = promote_types(a_in.dtype(), b_in.dtype());
   const Tensor a = a_in.dtype() == dt ? a_in : a_in.to(dt);
   const Tensor b = b_in.dtype() == dt ? b_in : b_in.to(dt);
-  const Shape shape =
-      detail::broadcast_shapes("where", cond.sizes(), detail::broadcast_shapes("where", a.sizes(), b.sizes()));
+  const Shape shape = detail::broadcast_shapes(
+      "where", cond.sizes(), detail::broadcast_shapes("where", a.sizes(), b.sizes()));
   Tensor out = detail::make_tensor(shape, dt, a.device());
   if (out.numel() > 0)
     backend_of(a).where(dt, detail::broadcast_layout(cond, shape),

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include <ember/core/object_pool.h>
 #include <ember/core/generator.h>
 #include <ember/core/ops/op_utils.h>
 
@@ -34,18 +35,32 @@ Tensor full(const Shape& shape, double value, TensorOptions o) {
   return finish(t, o);
 }
 
-Tensor zeros(const Shape& shape, TensorOptions o) { return full(shape, 0.0, o); }
-Tensor ones(const Shape& shape, TensorOptions o) { return full(shape, 1.0, o); }
+Tensor zeros(const Shape& shape, TensorOptions o) {
+  return full(shape, 0.0, o);
+}
+Tensor ones(const Shape& shape, TensorOptions o) {
+  return full(shape, 1.0, o);
+}
 
 static TensorOptions like(const Tensor& t) {
   return TensorOptions().dtype(t.dtype()).device(t.device());
 }
-Tensor zeros_like(const Tensor& t) { return zeros(t.sizes(), like(t)); }
-Tensor ones_like(const Tensor& t) { return ones(t.sizes(), like(t)); }
-Tensor empty_like(const Tensor& t) { return empty(t.sizes(), like(t)); }
-Tensor full_like(const Tensor& t, double value) { return full(t.sizes(), value, like(t)); }
+Tensor zeros_like(const Tensor& t) {
+  return zeros(t.sizes(), like(t));
+}
+Tensor ones_like(const Tensor& t) {
+  return ones(t.sizes(), like(t));
+}
+Tensor empty_like(const Tensor& t) {
+  return empty(t.sizes(), like(t));
+}
+Tensor full_like(const Tensor& t, double value) {
+  return full(t.sizes(), value, like(t));
+}
 
-Tensor arange(double end, TensorOptions o) { return arange(0, end, 1, o); }
+Tensor arange(double end, TensorOptions o) {
+  return arange(0, end, 1, o);
+}
 
 Tensor arange(double start, double end, double step, TensorOptions o) {
   EMBER_CHECK(step != 0, ValueError, "arange: step must be nonzero");
@@ -77,7 +92,8 @@ Tensor rand(const Shape& shape, TensorOptions o, Generator* gen) {
   Generator& g = gen ? *gen : default_generator();
   Tensor t = make_tensor(shape, o.dtype(), o.device());
   const uint64_t offset = g.reserve(static_cast<uint64_t>(t.numel()));
-  if (t.numel() > 0) backend_of(t).uniform(t.dtype(), t.data_ptr(), t.numel(), g.seed(), offset, 0, 1);
+  if (t.numel() > 0)
+    backend_of(t).uniform(t.dtype(), t.data_ptr(), t.numel(), g.seed(), offset, 0, 1);
   return finish(t, o);
 }
 
@@ -86,7 +102,8 @@ Tensor randn(const Shape& shape, TensorOptions o, Generator* gen) {
   Generator& g = gen ? *gen : default_generator();
   Tensor t = make_tensor(shape, o.dtype(), o.device());
   const uint64_t offset = g.reserve(static_cast<uint64_t>(t.numel()));
-  if (t.numel() > 0) backend_of(t).normal(t.dtype(), t.data_ptr(), t.numel(), g.seed(), offset, 0, 1);
+  if (t.numel() > 0)
+    backend_of(t).normal(t.dtype(), t.data_ptr(), t.numel(), g.seed(), offset, 0, 1);
   return finish(t, o);
 }
 
@@ -105,8 +122,9 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions o, G
 template <typename T>
 Tensor from_vector(const std::vector<T>& values, std::optional<Shape> shape, TensorOptions o) {
   Shape sz = shape ? *shape : Shape{static_cast<int64_t>(values.size())};
-  EMBER_CHECK(sz.numel() == static_cast<int64_t>(values.size()), ShapeError, "from_vector: ",
-              values.size(), " values cannot fill shape ", sz, " (", sz.numel(), " elements)");
+  EMBER_CHECK(sz.numel() == static_cast<int64_t>(values.size()), ShapeError,
+              "from_vector: ", values.size(), " values cannot fill shape ", sz, " (", sz.numel(),
+              " elements)");
   Tensor host = make_tensor(sz, dtype_of_v<T>, kCPU);
   if constexpr (std::is_same_v<T, bool>) {
     bool* p = static_cast<bool*>(host.data_ptr());
@@ -129,7 +147,9 @@ Tensor tensor(std::initializer_list<double> values, TensorOptions o) {
   return from_vector(std::vector<double>(values), std::nullopt, o);
 }
 
-Tensor scalar_tensor(double value, TensorOptions o) { return full(Shape{}, value, o); }
+Tensor scalar_tensor(double value, TensorOptions o) {
+  return full(Shape{}, value, o);
+}
 
 Tensor from_blob(void* data, const Shape& shape, DType dtype, Device device) {
   return from_blob(data, shape, contiguous_strides(shape), dtype, device);
@@ -145,7 +165,7 @@ Tensor from_blob(void* data, const Shape& shape, const Shape& strides, DType dty
     if (shape[d] > 0) extent += (shape[d] - 1) * strides[d];
   }
   auto storage = Storage::wrap(data, static_cast<size_t>(extent * dtype_size(dtype)), device);
-  return Tensor(std::make_shared<TensorImpl>(std::move(storage), shape, strides, 0, dtype));
+  return Tensor(detail::make_pooled<TensorImpl>(std::move(storage), shape, strides, 0, dtype));
 }
 
 }  // namespace ember

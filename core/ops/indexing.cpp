@@ -88,9 +88,9 @@ Tensor gather(const Tensor& x, int dim_in, const Tensor& index_in) {
   const int64_t dim_size = x.dim() == 0 ? 1 : x.size(dim);
   Tensor out = detail::make_tensor(index.sizes(), x.dtype(), x.device());
   if (out.numel() > 0) {
-    const int64_t bad = backend_of(x).gather(x.dtype(), dim, xl, dim_size, x.data_ptr(),
-                                             static_cast<const int64_t*>(index.data_ptr()),
-                                             out.data_ptr());
+    const int64_t bad =
+        backend_of(x).gather(x.dtype(), dim, xl, dim_size, x.data_ptr(),
+                             static_cast<const int64_t*>(index.data_ptr()), out.data_ptr());
     if (bad >= 0) bad_index("gather", index, bad, dim, dim_size);
   }
   if (autograd::needs_grad(x))
@@ -104,8 +104,8 @@ Tensor scatter_add(const Tensor& x, int dim_in, const Tensor& index_in, const Te
   detail::check_same_device("scatter_add", x, src_in);
   const int dim = detail::normalize_dim("scatter_add", dim_in, x.dim());
   Tensor index = detail::contiguous_data(index_in);
-  EMBER_CHECK(src_in.dim() == index.dim(), ShapeError, "scatter_add: src of shape ",
-              src_in.sizes(), " and index of shape ", index.sizes(), " differ in dims");
+  EMBER_CHECK(src_in.dim() == index.dim(), ShapeError, "scatter_add: src of shape ", src_in.sizes(),
+              " and index of shape ", index.sizes(), " differ in dims");
   Tensor src = src_in.dtype() == x.dtype() ? src_in : src_in.to(x.dtype());
   Tensor src_region = src;
   for (int d = 0; d < index.dim(); ++d) {
@@ -121,10 +121,9 @@ Tensor scatter_add(const Tensor& x, int dim_in, const Tensor& index_in, const Te
     Layout ol = index_layout("scatter_add", out, dim, index);
     const int64_t dim_size = out.dim() == 0 ? 1 : out.size(dim);
     if (index.numel() > 0) {
-      const int64_t bad = backend_of(out).scatter_add(out.dtype(), dim, ol, dim_size,
-                                                      out.data_ptr(),
-                                                      static_cast<const int64_t*>(index.data_ptr()),
-                                                      src_c.data_ptr());
+      const int64_t bad = backend_of(out).scatter_add(
+          out.dtype(), dim, ol, dim_size, out.data_ptr(),
+          static_cast<const int64_t*>(index.data_ptr()), src_c.data_ptr());
       if (bad >= 0) bad_index("scatter_add", index, bad, dim, dim_size);
     }
   }

@@ -45,8 +45,8 @@ Tensor& inplace_scalar(const char* name, BinaryOp op, Tensor& self, double value
               ": non-integral value ", value, " can't update a ", self.dtype(), " tensor");
   if (self.numel() == 0) return self;
   if (self.is_contiguous()) {
-    backend_of(self).binary_scalar(op, self.dtype(), self.data_ptr(), value, false,
-                                   self.data_ptr(), self.numel());
+    backend_of(self).binary_scalar(op, self.dtype(), self.data_ptr(), value, false, self.data_ptr(),
+                                   self.numel());
   } else {
     Tensor tmp = detail::contiguous_data(self);
     backend_of(self).binary_scalar(op, self.dtype(), tmp.data_ptr(), value, false, tmp.data_ptr(),
@@ -66,12 +66,18 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   detail::check_inplace("add_", *this, &other);
   return inplace_binary("add_", BinaryOp::Add, *this, other * alpha);
 }
-Tensor& Tensor::sub_(const Tensor& other, double alpha) { return add_(other, -alpha); }
-Tensor& Tensor::add_(double value) { return inplace_scalar("add_", BinaryOp::Add, *this, value); }
+Tensor& Tensor::sub_(const Tensor& other, double alpha) {
+  return add_(other, -alpha);
+}
+Tensor& Tensor::add_(double value) {
+  return inplace_scalar("add_", BinaryOp::Add, *this, value);
+}
 Tensor& Tensor::mul_(const Tensor& other) {
   return inplace_binary("mul_", BinaryOp::Mul, *this, other);
 }
-Tensor& Tensor::mul_(double value) { return inplace_scalar("mul_", BinaryOp::Mul, *this, value); }
+Tensor& Tensor::mul_(double value) {
+  return inplace_scalar("mul_", BinaryOp::Mul, *this, value);
+}
 Tensor& Tensor::div_(double value) {
   detail::check_floating("div_", *this);
   return inplace_scalar("div_", BinaryOp::Div, *this, value);
@@ -83,7 +89,9 @@ Tensor& Tensor::fill_(double value) {
   impl()->storage->bump_version();
   return *this;
 }
-Tensor& Tensor::zero_() { return fill_(0.0); }
+Tensor& Tensor::zero_() {
+  return fill_(0.0);
+}
 
 Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
   detail::check_inplace("clamp_", *this);

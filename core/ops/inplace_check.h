@@ -11,11 +11,11 @@
 
 namespace ember::detail {
 
-inline void check_inplace(std::string_view op, const Tensor& self, const Tensor* other = nullptr) {
+inline void check_inplace(const char* op, const Tensor& self, const Tensor* other = nullptr) {
   EMBER_CHECK(self.defined(), ValueError, op, ": in-place op on an undefined tensor");
   if (!GradMode::is_enabled()) return;
-  EMBER_CHECK(!self.requires_grad(), AutogradError, op, ": in-place operation on a tensor of shape ",
-              self.sizes(),
+  EMBER_CHECK(!self.requires_grad(), AutogradError, op,
+              ": in-place operation on a tensor of shape ", self.sizes(),
               " that requires grad. ember does not record in-place ops; use the out-of-place "
               "form, or wrap the update in NoGradGuard (as optimizers do)");
   EMBER_CHECK(other == nullptr || !other->defined() || !other->requires_grad(), AutogradError, op,

@@ -13,8 +13,9 @@ void check_pair(const char* op, const Tensor& a, const Tensor& b) {
   detail::check_defined(op, a, "first operand");
   detail::check_defined(op, b, "second operand");
   detail::check_same_device(op, a, b);
-  EMBER_CHECK(a.dtype() == b.dtype(), DTypeError, op, ": expected both operands to have the same dtype, got ",
-              a.dtype(), " and ", b.dtype());
+  EMBER_CHECK(a.dtype() == b.dtype(), DTypeError, op,
+              ": expected both operands to have the same dtype, got ", a.dtype(), " and ",
+              b.dtype());
   detail::check_floating(op, a);
 }
 
@@ -47,7 +48,9 @@ Tensor mm_raw(const Tensor& a, const Tensor& b) {
 }
 
 // A 3-D batch operand. Any batch stride works (0 reuses one matrix): GEMM only reads it.
-GemmOperand as_batched_operand(const Tensor& x) { return as_operand(x); }
+GemmOperand as_batched_operand(const Tensor& x) {
+  return as_operand(x);
+}
 
 Tensor bmm_raw(const Tensor& a, const Tensor& b) {
   const int64_t batch = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
@@ -62,8 +65,7 @@ Tensor bmm_raw(const Tensor& a, const Tensor& b) {
 
 class MmBackward final : public Node {
  public:
-  MmBackward(const Tensor& a, const Tensor& b, bool batched)
-      : a_(a), b_(b), batched_(batched) {}
+  MmBackward(const Tensor& a, const Tensor& b, bool batched) : a_(a), b_(b), batched_(batched) {}
   std::vector<Tensor> apply(const Tensor& g) override {
     Tensor a = a_.unpack(*this), b = b_.unpack(*this);
     Tensor ga, gb;
@@ -203,14 +205,17 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
               out.dtype(), detail::layout_of(out), out.data_ptr());
     }
     GemmOperand W = as_operand(weight);
-    be.gemm(x.dtype(), false, !W.trans, rows, out_f, in, 1.0, x2d.data_ptr(), std::max<int64_t>(in, 1),
-            W.t.data_ptr(), W.ld, bias.defined() ? 1.0 : 0.0, out.data_ptr(), out_f);
+    be.gemm(x.dtype(), false, !W.trans, rows, out_f, in, 1.0, x2d.data_ptr(),
+            std::max<int64_t>(in, 1), W.t.data_ptr(), W.ld, bias.defined() ? 1.0 : 0.0,
+            out.data_ptr(), out_f);
   }
   out = out.reshape(out_sizes);
   if (autograd::needs_grad(x, weight, bias)) {
     auto node = std::make_shared<LinearBackward>(x2d, weight, x.sizes());
-    if (bias.defined()) autograd::attach(node, {&x, &weight, &bias}, out);
-    else autograd::attach(node, {&x, &weight}, out);
+    if (bias.defined())
+      autograd::attach(node, {&x, &weight, &bias}, out);
+    else
+      autograd::attach(node, {&x, &weight}, out);
   }
   return out;
 }

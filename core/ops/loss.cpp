@@ -69,10 +69,9 @@ std::pair<Tensor, Tensor> loss_inputs(const char* op, const Tensor& scores, cons
 void check_targets(const char* op, TargetCheck c, const Tensor& target, int64_t classes) {
   if (c.bad_index < 0) return;
   const int64_t value = target.reshape({-1}).select(0, c.bad_index).item<int64_t>();
-  throw IndexError(detail::str_cat(op, ": target ", value, " at position ", c.bad_index,
-                                   " is out of bounds for ", classes,
-                                   " classes (expected 0 <= target < ", classes,
-                                   " or the ignore_index)"));
+  throw IndexError(detail::str_cat(
+      op, ": target ", value, " at position ", c.bad_index, " is out of bounds for ", classes,
+      " classes (expected 0 <= target < ", classes, " or the ignore_index)"));
 }
 
 // Turns per-sample losses into the requested reduction. count = non-ignored samples.
@@ -89,8 +88,13 @@ class ClassLossBackward final : public Node {
   ClassLossBackward(bool fused_softmax, const Tensor& scores, const Tensor& target,
                     Reduction reduction, int64_t ignore_index, int64_t valid_count,
                     Shape scores_sizes)
-      : fused_(fused_softmax), scores_(scores), target_(target), reduction_(reduction),
-        ignore_index_(ignore_index), valid_count_(valid_count), scores_sizes_(scores_sizes) {}
+      : fused_(fused_softmax),
+        scores_(scores),
+        target_(target),
+        reduction_(reduction),
+        ignore_index_(ignore_index),
+        valid_count_(valid_count),
+        scores_sizes_(scores_sizes) {}
   std::vector<Tensor> apply(const Tensor& g) override {
     Tensor scores = scores_.unpack(*this), target = target_.unpack(*this);
     const int64_t n = scores.size(0), c = scores.size(1);
@@ -106,8 +110,8 @@ class ClassLossBackward final : public Node {
                                                   ignore_index_, gc.data_ptr(), stride, scale,
                                                   gs.data_ptr());
       else
-        backend_of(scores).nll_loss_backward(scores.dtype(), t, n, c, ignore_index_,
-                                             gc.data_ptr(), stride, scale, gs.data_ptr());
+        backend_of(scores).nll_loss_backward(scores.dtype(), t, n, c, ignore_index_, gc.data_ptr(),
+                                             stride, scale, gs.data_ptr());
     }
     return {gs.reshape(scores_sizes_)};
   }
@@ -137,8 +141,8 @@ Tensor class_loss(const char* op, bool fused, const Tensor& scores_in, const Ten
     const auto* t = static_cast<const int64_t*>(target.data_ptr());
     check = fused ? backend_of(scores).cross_entropy_forward(scores.dtype(), scores.data_ptr(), t,
                                                              n, c, ignore_index, losses.data_ptr())
-                  : backend_of(scores).nll_loss_forward(scores.dtype(), scores.data_ptr(), t, n,
-                                                        c, ignore_index, losses.data_ptr());
+                  : backend_of(scores).nll_loss_forward(scores.dtype(), scores.data_ptr(), t, n, c,
+                                                        ignore_index, losses.data_ptr());
   }
   check_targets(op, check, target, c);
   Tensor out;
@@ -148,17 +152,21 @@ Tensor class_loss(const char* op, bool fused, const Tensor& scores_in, const Ten
     if (reduction == Reduction::None && scores_in.dim() == 1) out = out.reshape(Shape{});
   }
   if (autograd::needs_grad(scores_in))
-    autograd::attach(std::make_shared<ClassLossBackward>(fused, scores, target, reduction,
-                                                         ignore_index, check.valid_count,
-                                                         scores_in.sizes()),
-                     {&scores_in}, out);
+    autograd::attach(
+        std::make_shared<ClassLossBackward>(fused, scores, target, reduction, ignore_index,
+                                            check.valid_count, scores_in.sizes()),
+        {&scores_in}, out);
   return out;
 }
 
 }  // namespace
 
-Tensor softmax(const Tensor& x, int dim) { return softmax_impl("softmax", x, dim, false); }
-Tensor log_softmax(const Tensor& x, int dim) { return softmax_impl("log_softmax", x, dim, true); }
+Tensor softmax(const Tensor& x, int dim) {
+  return softmax_impl("softmax", x, dim, false);
+}
+Tensor log_softmax(const Tensor& x, int dim) {
+  return softmax_impl("log_softmax", x, dim, true);
+}
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction,
                      int64_t ignore_index) {

@@ -1,4 +1,5 @@
 // Shared op-layer helpers (see op_utils.h).
+#include <ember/core/object_pool.h>
 #include <ember/core/ops/op_utils.h>
 
 namespace ember::detail {
@@ -10,8 +11,8 @@ Tensor make_tensor(const Shape& sizes, DType dtype, Device device) {
     n *= s;
   }
   auto storage = Storage::allocate(static_cast<size_t>(n * dtype_size(dtype)), device);
-  return Tensor(
-      std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0, dtype));
+  return Tensor(detail::make_pooled<TensorImpl>(std::move(storage), sizes,
+                                                contiguous_strides(sizes), 0, dtype));
 }
 
 Layout layout_of(const Tensor& t) {
@@ -52,7 +53,7 @@ Layout contiguous_layout(const Shape& sizes) {
   return l;
 }
 
-Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
   if (a == b) return a;
   const int n = std::max(a.size(), b.size());
   Shape out;
@@ -69,28 +70,20 @@ Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
   return out;
 }
 
-int normalize_dim(std::string_view op, int dim, int ndim) {
+int normalize_dim(const char* op, int dim, int ndim) {
   const int n = ndim == 0 ? 1 : ndim;
-  EMBER_CHECK(dim >= -n && dim < n, IndexError, op, ": dim ", dim, " is out of range for a tensor of ",
-              ndim, " dims (expected [", -n, ", ", n - 1, "])");
+  EMBER_CHECK(dim >= -n && dim < n, IndexError, op, ": dim ", dim,
+              " is out of range for a tensor of ", ndim, " dims (expected [", -n, ", ", n - 1,
+              "])");
   return dim < 0 ? dim + n : dim;
 }
 
-void check_defined(std::string_view op, const Tensor& t, std::string_view what) {
-  EMBER_CHECK(t.defined(), ValueError, op, ": ", what, " is an undefined tensor");
-}
-
-void check_same_device(std::string_view op, const Tensor& a, const Tensor& b) {
-  EMBER_CHECK(a.device() == b.device(), DeviceError, op,
-              ": expected all tensors on the same device, got ", a.device(), " and ", b.device());
-}
-
-void check_floating(std::string_view op, const Tensor& t) {
+void check_floating(const char* op, const Tensor& t) {
   EMBER_CHECK(is_floating(t.dtype()), DTypeError, op,
               ": expected a floating point tensor (float32 or float64), got ", t.dtype());
 }
 
-void check_dtype(std::string_view op, const Tensor& t, DType expected, std::string_view what) {
+void check_dtype(const char* op, const Tensor& t, DType expected, const char* what) {
   EMBER_CHECK(t.dtype() == expected, DTypeError, op, ": expected ", what, " of dtype ", expected,
               ", got ", t.dtype());
 }
@@ -117,9 +110,12 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
 ReduceGeometry reduce_geometry(const Shape& sizes, int dim) {
   ReduceGeometry g;
   for (int d = 0; d < sizes.size(); ++d) {
-    if (d < dim) g.outer *= sizes[d];
-    else if (d == dim) g.r = sizes[d];
-    else g.inner *= sizes[d];
+    if (d < dim)
+      g.outer *= sizes[d];
+    else if (d == dim)
+      g.r = sizes[d];
+    else
+      g.inner *= sizes[d];
   }
   return g;
 }

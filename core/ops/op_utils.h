@@ -2,8 +2,6 @@
 // dim normalisation and argument checks. Internal to libember.
 #pragma once
 
-#include <string_view>
-
 #include <ember/core/autograd/grad_mode.h>
 #include <ember/core/autograd/node.h>
 #include <ember/core/backend.h>
@@ -14,7 +12,9 @@ namespace ember::detail {
 // A new contiguous tensor (uninitialised memory from the device's caching allocator).
 Tensor make_tensor(const Shape& sizes, DType dtype, Device device);
 
-inline Backend& backend_of(const Tensor& t) { return backend(t.device()); }
+inline Backend& backend_of(const Tensor& t) {
+  return backend(t.device());
+}
 
 // The tensor's own sizes and strides.
 Layout layout_of(const Tensor& t);
@@ -24,15 +24,20 @@ Layout broadcast_layout(const Tensor& t, const Shape& out);
 Layout contiguous_layout(const Shape& sizes);
 
 // NumPy broadcasting of two shapes; ShapeError naming `op` when incompatible.
-Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b);
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 
 // Wraps a negative dim; IndexError naming `op` when out of range. ndim 0 accepts -1 and 0.
-int normalize_dim(std::string_view op, int dim, int ndim);
+int normalize_dim(const char* op, int dim, int ndim);
 
-void check_same_device(std::string_view op, const Tensor& a, const Tensor& b);
-void check_defined(std::string_view op, const Tensor& t, std::string_view what = "input");
-void check_floating(std::string_view op, const Tensor& t);
-void check_dtype(std::string_view op, const Tensor& t, DType expected, std::string_view what);
+inline void check_defined(const char* op, const Tensor& t, const char* what = "input") {
+  EMBER_CHECK(t.defined(), ValueError, op, ": ", what, " is an undefined tensor");
+}
+inline void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.device() == b.device(), DeviceError, op,
+              ": expected all tensors on the same device, got ", a.device(), " and ", b.device());
+}
+void check_floating(const char* op, const Tensor& t);
+void check_dtype(const char* op, const Tensor& t, DType expected, const char* what);
 
 // Sums `grad` down to `shape` (the reverse of broadcasting), for backward of broadcast ops.
 Tensor sum_to(const Tensor& grad, const Shape& shape);

@@ -49,9 +49,12 @@ Tensor reduce_keepdim(ReduceOp op, const Tensor& x_in, const Shape& dims, DType 
     --i;
     int64_t outer = 1, r = 1, inner = 1;
     for (int d = 0; d < cur.size(); ++d) {
-      if (d < lo) outer *= cur[d];
-      else if (d <= hi) r *= cur[d];
-      else inner *= cur[d];
+      if (d < lo)
+        outer *= cur[d];
+      else if (d <= hi)
+        r *= cur[d];
+      else
+        inner *= cur[d];
     }
     for (int d = lo; d <= hi; ++d) cur[d] = 1;
     Tensor out = detail::make_tensor(cur, out_dt, x.device());
@@ -164,8 +167,10 @@ std::tuple<Tensor, Tensor> arg_reduce(const char* name, ReduceOp op, const Tenso
       r = g.r;
       inner = g.inner;
       out_sizes = x.sizes();
-      if (keepdim) out_sizes[dim] = 1;
-      else out_sizes.erase(dim);
+      if (keepdim)
+        out_sizes[dim] = 1;
+      else
+        out_sizes.erase(dim);
     }
   }
   EMBER_CHECK(r > 0, IndexError, name, ": cannot reduce an empty dimension (input shape ",
@@ -185,12 +190,16 @@ std::tuple<Tensor, Tensor> arg_reduce(const char* name, ReduceOp op, const Tenso
 
 }  // namespace
 
-Tensor sum(const Tensor& x) { return sum_impl("sum", x, {}, false, false); }
+Tensor sum(const Tensor& x) {
+  return sum_impl("sum", x, {}, false, false);
+}
 Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
   EMBER_CHECK(!dims.empty(), ValueError, "sum: dims must not be empty (use sum(x) for all)");
   return sum_impl("sum", x, dims, keepdim, false);
 }
-Tensor mean(const Tensor& x) { return sum_impl("mean", x, {}, false, true); }
+Tensor mean(const Tensor& x) {
+  return sum_impl("mean", x, {}, false, true);
+}
 Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
   EMBER_CHECK(!dims.empty(), ValueError, "mean: dims must not be empty (use mean(x) for all)");
   return sum_impl("mean", x, dims, keepdim, true);

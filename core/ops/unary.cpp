@@ -67,32 +67,72 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 }  // namespace
 
-Tensor neg(const Tensor& x) { return unary_op("neg", UnaryOp::Neg, x); }
-Tensor abs(const Tensor& x) { return unary_op("abs", UnaryOp::Abs, x); }
-Tensor sign(const Tensor& x) { return unary_op("sign", UnaryOp::Sign, x); }
-Tensor exp(const Tensor& x) { return unary_op("exp", UnaryOp::Exp, x); }
-Tensor log(const Tensor& x) { return unary_op("log", UnaryOp::Log, x); }
-Tensor log2(const Tensor& x) { return unary_op("log2", UnaryOp::Log2, x); }
-Tensor log10(const Tensor& x) { return unary_op("log10", UnaryOp::Log10, x); }
-Tensor sqrt(const Tensor& x) { return unary_op("sqrt", UnaryOp::Sqrt, x); }
-Tensor rsqrt(const Tensor& x) { return unary_op("rsqrt", UnaryOp::Rsqrt, x); }
-Tensor floor(const Tensor& x) { return unary_op("floor", UnaryOp::Floor, x); }
-Tensor ceil(const Tensor& x) { return unary_op("ceil", UnaryOp::Ceil, x); }
-Tensor round(const Tensor& x) { return unary_op("round", UnaryOp::Round, x); }
-Tensor trunc(const Tensor& x) { return unary_op("trunc", UnaryOp::Trunc, x); }
-Tensor frac(const Tensor& x) { return unary_op("frac", UnaryOp::Frac, x); }
-Tensor pow(const Tensor& x, double e) { return unary_op("pow", UnaryOp::PowScalar, x, {e, 0}); }
+Tensor neg(const Tensor& x) {
+  return unary_op("neg", UnaryOp::Neg, x);
+}
+Tensor abs(const Tensor& x) {
+  return unary_op("abs", UnaryOp::Abs, x);
+}
+Tensor sign(const Tensor& x) {
+  return unary_op("sign", UnaryOp::Sign, x);
+}
+Tensor exp(const Tensor& x) {
+  return unary_op("exp", UnaryOp::Exp, x);
+}
+Tensor log(const Tensor& x) {
+  return unary_op("log", UnaryOp::Log, x);
+}
+Tensor log2(const Tensor& x) {
+  return unary_op("log2", UnaryOp::Log2, x);
+}
+Tensor log10(const Tensor& x) {
+  return unary_op("log10", UnaryOp::Log10, x);
+}
+Tensor sqrt(const Tensor& x) {
+  return unary_op("sqrt", UnaryOp::Sqrt, x);
+}
+Tensor rsqrt(const Tensor& x) {
+  return unary_op("rsqrt", UnaryOp::Rsqrt, x);
+}
+Tensor floor(const Tensor& x) {
+  return unary_op("floor", UnaryOp::Floor, x);
+}
+Tensor ceil(const Tensor& x) {
+  return unary_op("ceil", UnaryOp::Ceil, x);
+}
+Tensor round(const Tensor& x) {
+  return unary_op("round", UnaryOp::Round, x);
+}
+Tensor trunc(const Tensor& x) {
+  return unary_op("trunc", UnaryOp::Trunc, x);
+}
+Tensor frac(const Tensor& x) {
+  return unary_op("frac", UnaryOp::Frac, x);
+}
+Tensor pow(const Tensor& x, double e) {
+  return unary_op("pow", UnaryOp::PowScalar, x, {e, 0});
+}
 
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   EMBER_CHECK(min || max, ValueError, "clamp: at least one of min and max must be given");
   return unary_op("clamp", UnaryOp::Clamp, x, {min.value_or(-kInf), max.value_or(kInf)});
 }
-Tensor clamp_min(const Tensor& x, double min) { return clamp(x, min, std::nullopt); }
-Tensor clamp_max(const Tensor& x, double max) { return clamp(x, std::nullopt, max); }
+Tensor clamp_min(const Tensor& x, double min) {
+  return clamp(x, min, std::nullopt);
+}
+Tensor clamp_max(const Tensor& x, double max) {
+  return clamp(x, std::nullopt, max);
+}
 
-Tensor relu(const Tensor& x) { return unary_op("relu", UnaryOp::Relu, x); }
-Tensor sigmoid(const Tensor& x) { return unary_op("sigmoid", UnaryOp::Sigmoid, x); }
-Tensor tanh(const Tensor& x) { return unary_op("tanh", UnaryOp::Tanh, x); }
+Tensor relu(const Tensor& x) {
+  return unary_op("relu", UnaryOp::Relu, x);
+}
+Tensor sigmoid(const Tensor& x) {
+  return unary_op("sigmoid", UnaryOp::Sigmoid, x);
+}
+Tensor tanh(const Tensor& x) {
+  return unary_op("tanh", UnaryOp::Tanh, x);
+}
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   EMBER_CHECK(beta != 0, ValueError, "softplus: beta must be nonzero");
   return unary_op("softplus", UnaryOp::Softplus, x, {beta, threshold});
@@ -100,7 +140,9 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
   return unary_op("leaky_relu", UnaryOp::LeakyRelu, x, {negative_slope, 0});
 }
-Tensor elu(const Tensor& x, double alpha) { return unary_op("elu", UnaryOp::Elu, x, {alpha, 0}); }
+Tensor elu(const Tensor& x, double alpha) {
+  return unary_op("elu", UnaryOp::Elu, x, {alpha, 0});
+}
 Tensor gelu(const Tensor& x, const std::string& approximate) {
   EMBER_CHECK(approximate == "none" || approximate == "tanh", ValueError,
               "gelu: approximate must be 'none' or 'tanh', got '", approximate, "'");

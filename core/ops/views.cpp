@@ -2,6 +2,7 @@
 // whose backward maps the gradient back to the input's geometry.
 #include <algorithm>
 
+#include <ember/core/object_pool.h>
 #include <ember/core/ops/op_utils.h>
 
 namespace ember {
@@ -10,8 +11,8 @@ namespace {
 using autograd::Node;
 
 Tensor make_view(const Tensor& base, const Shape& sizes, const Shape& strides, int64_t offset) {
-  return Tensor(std::make_shared<TensorImpl>(base.impl()->storage, sizes, strides, offset,
-                                             base.dtype()));
+  return Tensor(
+      detail::make_pooled<TensorImpl>(base.impl()->storage, sizes, strides, offset, base.dtype()));
 }
 
 class ReshapeBackward final : public Node {
@@ -37,9 +38,7 @@ class PermuteBackward final : public Node {
 class ExpandBackward final : public Node {
  public:
   explicit ExpandBackward(Shape s) : input_sizes_(s) {}
-  std::vector<Tensor> apply(const Tensor& g) override {
-    return {detail::sum_to(g, input_sizes_)};
-  }
+  std::vector<Tensor> apply(const Tensor& g) override { return {detail::sum_to(g, input_sizes_)}; }
   std::string name() const override { return "ExpandBackward"; }
 
  private:
@@ -51,7 +50,13 @@ class SliceBackward final : public Node {
  public:
   SliceBackward(Shape sizes, DType dt, Device dev, int dim, int64_t start, int64_t end,
                 int64_t step, bool select)
-      : sizes_(sizes), dtype_(dt), device_(dev), dim_(dim), start_(start), end_(end), step_(step),
+      : sizes_(sizes),
+        dtype_(dt),
+        device_(dev),
+        dim_(dim),
+        start_(start),
+        end_(end),
+        step_(step),
         select_(select) {}
   std::vector<Tensor> apply(const Tensor& g) override {
     Tensor gi = zeros(sizes_, TensorOptions().dtype(dtype_).device(device_));
@@ -85,7 +90,8 @@ std::optional<Shape> view_strides(const Tensor& t, const Shape& shape) {
   int64_t tensor_numel = 1, view_numel = 1;
   for (int d = old_sizes.size() - 1; d >= 0; --d) {
     tensor_numel *= old_sizes[d];
-    if (d == 0 || (old_sizes[d - 1] != 1 && old_strides[d - 1] != tensor_numel * chunk_base_stride)) {
+    if (d == 0 ||
+        (old_sizes[d - 1] != 1 && old_strides[d - 1] != tensor_numel * chunk_base_stride)) {
       while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
         new_strides[view_d] = view_numel * chunk_base_stride;
         view_numel *= shape[view_d];
@@ -138,7 +144,8 @@ Tensor Tensor::view(const Shape& shape) const {
   Shape sz = infer_shape("view", shape, numel());
   auto strides = view_strides(*this, sz);
   EMBER_CHECK(strides.has_value(), ShapeError, "view: shape ", sz,
-              " is not compatible with the input's size ", sizes(), " and strides ", this->strides(),
+              " is not compatible with the input's size ", sizes(), " and strides ",
+              this->strides(),
               " (at least one dimension spans two contiguous subspaces); use reshape()");
   return record_reshape(*this, make_view(*this, sz, *strides, storage_offset()));
 }
@@ -154,7 +161,8 @@ Tensor Tensor::flatten(int start_dim, int end_dim) const {
   if (dim() == 0) return reshape({1});
   const int s = detail::normalize_dim("flatten", start_dim, dim());
   const int e = detail::normalize_dim("flatten", end_dim, dim());
-  EMBER_CHECK(s <= e, ValueError, "flatten: start_dim ", start_dim, " comes after end_dim ", end_dim);
+  EMBER_CHECK(s <= e, ValueError, "flatten: start_dim ", start_dim, " comes after end_dim ",
+              end_dim);
   Shape out;
   for (int d = 0; d < s; ++d) out.push_back(size(d));
   int64_t merged = 1;
@@ -213,9 +221,9 @@ Tensor Tensor::slice(int dim_, int64_t start, int64_t end, int64_t step) const {
   st[d] = stride(d) * step;
   Tensor out = make_view(*this, sz, st, storage_offset() + start * stride(d));
   if (autograd::needs_grad(*this))
-    autograd::attach(std::make_shared<SliceBackward>(sizes(), dtype(), device(), d, start, end,
-                                                     step, false),
-                     {this}, out);
+    autograd::attach(
+        std::make_shared<SliceBackward>(sizes(), dtype(), device(), d, start, end, step, false),
+        {this}, out);
   return out;
 }
 
@@ -223,8 +231,8 @@ Tensor Tensor::narrow(int dim_, int64_t start, int64_t length) const {
   const int d = detail::normalize_dim("narrow", dim_, dim());
   const int64_t n = size(d);
   if (start < 0) start += n;
-  EMBER_CHECK(start >= 0 && length >= 0 && start + length <= n, IndexError, "narrow: start ",
-              start, " + length ", length, " exceeds dim ", d, " of size ", n);
+  EMBER_CHECK(start >= 0 && length >= 0 && start + length <= n, IndexError, "narrow: start ", start,
+              " + length ", length, " exceeds dim ", d, " of size ", n);
   return slice(d, start, start + length);
 }
 
@@ -240,9 +248,9 @@ Tensor Tensor::select(int dim_, int64_t index) const {
   st.erase(d);
   Tensor out = make_view(*this, sz, st, storage_offset() + index * stride(d));
   if (autograd::needs_grad(*this))
-    autograd::attach(std::make_shared<SliceBackward>(sizes(), dtype(), device(), d, index,
-                                                     index + 1, 1, true),
-                     {this}, out);
+    autograd::attach(
+        std::make_shared<SliceBackward>(sizes(), dtype(), device(), d, index, index + 1, 1, true),
+        {this}, out);
   return out;
 }
 

@@ -73,9 +73,11 @@ EMBER_COMPARISON_FUNCTOR(GeF, a >= b)
 // BinaryOp -> functor, for compile-time dispatch in the backends' loops.
 template <BinaryOp op>
 struct BinaryFunctor;
-#define EMBER_BINARY_MAP(Op, F) \
-  template <>                   \
-  struct BinaryFunctor<BinaryOp::Op> { using type = F; };
+#define EMBER_BINARY_MAP(Op, F)        \
+  template <>                          \
+  struct BinaryFunctor<BinaryOp::Op> { \
+    using type = F;                    \
+  };
 EMBER_BINARY_MAP(Add, AddF)
 EMBER_BINARY_MAP(Sub, SubF)
 EMBER_BINARY_MAP(Mul, MulF)
@@ -97,6 +99,8 @@ constexpr bool binary_supports_int(BinaryOp op) {
 }
 
 // Only comparisons are defined on bool operands.
-constexpr bool binary_supports_bool(BinaryOp op) { return is_comparison(op); }
+constexpr bool binary_supports_bool(BinaryOp op) {
+  return is_comparison(op);
+}
 
 }  // namespace ember::kernels

@@ -16,24 +16,34 @@ inline constexpr DType kBool = DType::Bool;
 
 constexpr int64_t dtype_size(DType dt) {
   switch (dt) {
-    case DType::Float32: return 4;
-    case DType::Float64: return 8;
-    case DType::Int64: return 8;
-    case DType::Bool: return 1;
+    case DType::Float32:
+      return 4;
+    case DType::Float64:
+      return 8;
+    case DType::Int64:
+      return 8;
+    case DType::Bool:
+      return 1;
   }
   return 0;
 }
 
 constexpr const char* dtype_name(DType dt) {
   switch (dt) {
-    case DType::Float32: return "float32";
-    case DType::Float64: return "float64";
-    case DType::Int64: return "int64";
-    case DType::Bool: return "bool";
+    case DType::Float32:
+      return "float32";
+    case DType::Float64:
+      return "float64";
+    case DType::Int64:
+      return "int64";
+    case DType::Bool:
+      return "bool";
   }
   return "?";
 }
 
-constexpr bool is_floating(DType dt) { return dt == DType::Float32 || dt == DType::Float64; }
+constexpr bool is_floating(DType dt) {
+  return dt == DType::Float32 || dt == DType::Float64;
+}
 
 }  // namespace ember

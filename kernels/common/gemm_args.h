@@ -31,9 +31,8 @@ struct ColMajorGemm {
 // From the row-major call C(m x n) = op(A)(m x k) * op(B)(k x n).
 template <class T>
 EMBER_HD EMBER_INLINE ColMajorGemm<T> col_major_gemm(bool trans_a, bool trans_b, int64_t m,
-                                                     int64_t n, int64_t k, const T* a,
-                                                     int64_t lda, const T* b, int64_t ldb, T* c,
-                                                     int64_t ldc) {
+                                                     int64_t n, int64_t k, const T* a, int64_t lda,
+                                                     const T* b, int64_t ldb, T* c, int64_t ldc) {
   return ColMajorGemm<T>{trans_b, trans_a, n, m, k, b, ldb, a, lda, c, ldc};
 }
 

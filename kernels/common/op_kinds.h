@@ -56,7 +56,9 @@ enum class BinaryOp : uint8_t {
   Ge,
 };
 
-constexpr bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+constexpr bool is_comparison(BinaryOp op) {
+  return op >= BinaryOp::Eq;
+}
 
 enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min };
 

@@ -63,8 +63,8 @@ EMBER_HD EMBER_INLINE Philox4 philox4x32_10(Philox4 counter, uint32_t k0, uint32
 
 // ember's packing: 64-bit counter, 64-bit seed, and the word2 stream selector.
 EMBER_HD EMBER_INLINE Philox4 philox4x32(uint64_t counter, uint64_t seed, uint32_t word2 = 0) {
-  const Philox4 c{{static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32), word2,
-                   0u}};
+  const Philox4 c{
+      {static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32), word2, 0u}};
   return philox4x32_10(c, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
 }
 
@@ -117,14 +117,14 @@ EMBER_HD EMBER_INLINE T scale_uniform(T u, T low, T high) {
   return v < high ? v : low;
 }
 
-EMBER_HD EMBER_INLINE void philox_uniform4(uint64_t seed, uint64_t counter, float low,
-                                           float high, float out[4]) {
+EMBER_HD EMBER_INLINE void philox_uniform4(uint64_t seed, uint64_t counter, float low, float high,
+                                           float out[4]) {
   const Philox4 b = philox4x32(counter, seed);
   for (int l = 0; l < 4; ++l) out[l] = scale_uniform(uniform_float(b.v[l]), low, high);
 }
 
-EMBER_HD EMBER_INLINE void philox_uniform4(uint64_t seed, uint64_t counter, double low,
-                                           double high, double out[4]) {
+EMBER_HD EMBER_INLINE void philox_uniform4(uint64_t seed, uint64_t counter, double low, double high,
+                                           double out[4]) {
   const Philox4 hi = philox4x32(counter, seed, 0), lo = philox4x32(counter, seed, 1);
   for (int l = 0; l < 4; ++l) out[l] = scale_uniform(uniform_double(hi.v[l], lo.v[l]), low, high);
 }

@@ -26,9 +26,13 @@ namespace ember::kernels {
 // in single precision on every compiler (plain `::exp(float)` would silently promote under
 // some headers) and these names exist identically in CUDA device code.
 namespace math {
-#define EMBER_MATH_1(name)                                              \
-  EMBER_HD EMBER_INLINE float name(float x) { return ::name##f(x); } \
-  EMBER_HD EMBER_INLINE double name(double x) { return ::name(x); }
+#define EMBER_MATH_1(name)                      \
+  EMBER_HD EMBER_INLINE float name(float x) {   \
+    return ::name##f(x);                        \
+  }                                             \
+  EMBER_HD EMBER_INLINE double name(double x) { \
+    return ::name(x);                           \
+  }
 EMBER_MATH_1(exp)
 EMBER_MATH_1(expm1)
 EMBER_MATH_1(log)
@@ -46,8 +50,12 @@ EMBER_MATH_1(fabs)
 EMBER_MATH_1(cos)  // Box-Muller (philox.h)
 EMBER_MATH_1(sin)
 #undef EMBER_MATH_1
-EMBER_HD EMBER_INLINE float pow(float x, float y) { return ::powf(x, y); }
-EMBER_HD EMBER_INLINE double pow(double x, double y) { return ::pow(x, y); }
+EMBER_HD EMBER_INLINE float pow(float x, float y) {
+  return ::powf(x, y);
+}
+EMBER_HD EMBER_INLINE double pow(double x, double y) {
+  return ::pow(x, y);
+}
 
 template <class T>
 EMBER_HD EMBER_INLINE bool isnan(T x) {
@@ -218,17 +226,17 @@ struct PowScalarF {
 // ---------------------------------------------------------------------------------------
 // Rounding (piecewise constant: gradient 0, except frac whose slope is 1)
 
-#define EMBER_ROUNDING_FUNCTOR(Name, fn)                  \
-  struct Name {                                           \
-    static constexpr bool kUsesOutput = false;            \
-    template <class T>                                    \
-    EMBER_HD static T forward(T x, const UnaryParams&) {  \
-      return math::fn(x);                                 \
-    }                                                     \
-    template <class T>                                    \
+#define EMBER_ROUNDING_FUNCTOR(Name, fn)                      \
+  struct Name {                                               \
+    static constexpr bool kUsesOutput = false;                \
+    template <class T>                                        \
+    EMBER_HD static T forward(T x, const UnaryParams&) {      \
+      return math::fn(x);                                     \
+    }                                                         \
+    template <class T>                                        \
     EMBER_HD static T backward(T, T, T, const UnaryParams&) { \
-      return T(0);                                        \
-    }                                                     \
+      return T(0);                                            \
+    }                                                         \
   };
 EMBER_ROUNDING_FUNCTOR(FloorF, floor)
 EMBER_ROUNDING_FUNCTOR(CeilF, ceil)
@@ -375,9 +383,11 @@ struct GeluF {
 
 template <UnaryOp op>
 struct UnaryFunctor;
-#define EMBER_UNARY_MAP(Op, F) \
-  template <>                  \
-  struct UnaryFunctor<UnaryOp::Op> { using type = F; };
+#define EMBER_UNARY_MAP(Op, F)       \
+  template <>                        \
+  struct UnaryFunctor<UnaryOp::Op> { \
+    using type = F;                  \
+  };
 EMBER_UNARY_MAP(Neg, NegF)
 EMBER_UNARY_MAP(Abs, AbsF)
 EMBER_UNARY_MAP(Sign, SignF)

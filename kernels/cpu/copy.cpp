@@ -3,6 +3,7 @@
 // only conversions instantiate per dtype pair.
 #include <ember/kernels/cpu/copy.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -28,10 +29,14 @@ inline D convert(S v) {
 template <class Fn>
 void visit_dtype(DType dt, Fn&& fn) {
   switch (dt) {
-    case DType::Float32: return fn.template operator()<float>();
-    case DType::Float64: return fn.template operator()<double>();
-    case DType::Int64: return fn.template operator()<int64_t>();
-    case DType::Bool: return fn.template operator()<bool>();
+    case DType::Float32:
+      return fn.template operator()<float>();
+    case DType::Float64:
+      return fn.template operator()<double>();
+    case DType::Int64:
+      return fn.template operator()<int64_t>();
+    case DType::Bool:
+      return fn.template operator()<bool>();
   }
   throw std::invalid_argument("kernels::cpu::copy: unknown dtype");
 }
@@ -39,20 +44,70 @@ void visit_dtype(DType dt, Fn&& fn) {
 template <class Fn>
 void visit_bits(DType dt, Fn&& fn) {
   switch (dtype_size(dt)) {
-    case 1: return fn.template operator()<uint8_t>();
-    case 4: return fn.template operator()<uint32_t>();
-    case 8: return fn.template operator()<uint64_t>();
-    default: throw std::invalid_argument("kernels::cpu::copy: unknown dtype");
+    case 1:
+      return fn.template operator()<uint8_t>();
+    case 4:
+      return fn.template operator()<uint32_t>();
+    case 8:
+      return fn.template operator()<uint64_t>();
+    default:
+      throw std::invalid_argument("kernels::cpu::copy: unknown dtype");
   }
+}
+
+// Side of the square tiles a transposing copy walks in (32 x 8 bytes = 4 cache lines).
+constexpr int64_t kTransposeTile = 32;
+
+// A copy where one side is contiguous along the last dim and the other along the one before
+// (making a transposed view contiguous, or the reverse). Walking rows would touch a new
+// cache line (and soon a new page) per element on the strided side; square tiles reuse each
+// line kTransposeTile times. Returns false when the layouts are not of this kind.
+template <class S, class D>
+bool copy_transposed(const StridedLoop<2>& loop, const S* src, D* dst) {
+  const int nd = loop.ndim;
+  if (nd < 2) return false;
+  const int64_t d_i = loop.strides[0][nd - 2], d_j = loop.strides[0][nd - 1];
+  const int64_t s_i = loop.strides[1][nd - 2], s_j = loop.strides[1][nd - 1];
+  const int64_t rows = loop.sizes[nd - 2], cols = loop.sizes[nd - 1];
+  const bool transposed = (d_j == 1 && s_i == 1) || (s_j == 1 && d_i == 1);
+  if (!transposed || rows < kTransposeTile || cols < kTransposeTile) return false;
+  const int64_t outer = loop.numel() / (rows * cols);
+  const int64_t row_tiles = (rows + kTransposeTile - 1) / kTransposeTile;
+  const int64_t unit_elems = kTransposeTile * cols;
+  parallel_for(outer * row_tiles, std::max<int64_t>(1, kGrainCheap / unit_elems),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t u = b; u < e; ++u) {
+                   // Offsets of the leading dims: one div/mod chain per tile row.
+                   int64_t rest = u / row_tiles, d_off = 0, s_off = 0;
+                   for (int d = nd - 3; d >= 0; --d) {
+                     const int64_t c = rest % loop.sizes[d];
+                     rest /= loop.sizes[d];
+                     d_off += c * loop.strides[0][d];
+                     s_off += c * loop.strides[1][d];
+                   }
+                   const int64_t i0 = (u % row_tiles) * kTransposeTile;
+                   const int64_t i1 = std::min(rows, i0 + kTransposeTile);
+                   for (int64_t j0 = 0; j0 < cols; j0 += kTransposeTile) {
+                     const int64_t j1 = std::min(cols, j0 + kTransposeTile);
+                     for (int64_t i = i0; i < i1; ++i) {
+                       D* drow = dst + d_off + i * d_i;
+                       const S* srow = src + s_off + i * s_i;
+                       for (int64_t j = j0; j < j1; ++j) drow[j * d_j] = convert<D>(srow[j * s_j]);
+                     }
+                   }
+                 }
+               });
+  return true;
 }
 
 template <class S, class D>
 void copy_strided(const Layout& sl, const S* src, const Layout& dl, D* dst) {
   const Layout* const layouts[2] = {&dl, &sl};
   const StridedLoop<2> loop(layouts);
+  if (copy_transposed(loop, src, dst)) return;
   const int64_t sd = loop.inner_stride(0), ss = loop.inner_stride(1);
   parallel_for(loop.numel(), kGrainCheap, [&](int64_t b, int64_t e) {
-    loop.run(b, e, [&](const int64_t (&off)[2], int64_t len) {
+    loop.run(b, e, [&](const int64_t(&off)[2], int64_t len) {
       D* d = dst + off[0];
       const S* s = src + off[1];
       if (sd == 1 && ss == 1) {
@@ -75,7 +130,7 @@ void fill_typed(const Layout& l, D* dst, D v) {
   const StridedLoop<1> loop(layouts);
   const int64_t sd = loop.inner_stride(0);
   parallel_for(loop.numel(), kGrainCheap, [&](int64_t b, int64_t e) {
-    loop.run(b, e, [&](const int64_t (&off)[1], int64_t len) {
+    loop.run(b, e, [&](const int64_t(&off)[1], int64_t len) {
       D* d = dst + off[0];
       if (sd == 1) {
 #pragma omp simd

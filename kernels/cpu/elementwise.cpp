@@ -22,9 +22,9 @@ namespace {
 
 const char* unary_name(UnaryOp op) {
   static const char* const kNames[] = {
-      "neg",  "abs",  "sign",       "exp",   "log",  "log2",    "log10",   "sqrt",
-      "rsqrt", "floor", "ceil",     "round", "trunc", "frac",   "pow",     "clamp",
-      "relu", "sigmoid", "tanh",    "softplus", "leaky_relu", "elu", "gelu"};
+      "neg",   "abs",     "sign", "exp",      "log",        "log2", "log10", "sqrt",
+      "rsqrt", "floor",   "ceil", "round",    "trunc",      "frac", "pow",   "clamp",
+      "relu",  "sigmoid", "tanh", "softplus", "leaky_relu", "elu",  "gelu"};
   const auto i = static_cast<unsigned>(op);
   return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "unary?";
 }
@@ -46,7 +46,8 @@ template <class Fn>
 void visit_unary(UnaryOp op, Fn&& fn) {
   switch (op) {
 #define EMBER_CASE(Op) \
-  case UnaryOp::Op: return fn.template operator()<UnaryFunctor<UnaryOp::Op>::type>();
+  case UnaryOp::Op:    \
+    return fn.template operator()<UnaryFunctor<UnaryOp::Op>::type>();
     EMBER_CASE(Neg)
     EMBER_CASE(Abs)
     EMBER_CASE(Sign)
@@ -79,7 +80,8 @@ template <class Fn>
 void visit_binary(BinaryOp op, Fn&& fn) {
   switch (op) {
 #define EMBER_CASE(Op) \
-  case BinaryOp::Op: return fn.template operator()<BinaryFunctor<BinaryOp::Op>::type>();
+  case BinaryOp::Op:   \
+    return fn.template operator()<BinaryFunctor<BinaryOp::Op>::type>();
     EMBER_CASE(Add)
     EMBER_CASE(Sub)
     EMBER_CASE(Mul)
@@ -102,10 +104,14 @@ void visit_binary(BinaryOp op, Fn&& fn) {
 template <class Fn>
 void visit_dtype(DType dt, Fn&& fn) {
   switch (dt) {
-    case DType::Float32: return fn.template operator()<float>();
-    case DType::Float64: return fn.template operator()<double>();
-    case DType::Int64: return fn.template operator()<int64_t>();
-    case DType::Bool: return fn.template operator()<bool>();
+    case DType::Float32:
+      return fn.template operator()<float>();
+    case DType::Float64:
+      return fn.template operator()<double>();
+    case DType::Int64:
+      return fn.template operator()<int64_t>();
+    case DType::Bool:
+      return fn.template operator()<bool>();
   }
   throw std::invalid_argument("kernels::cpu: unknown dtype");
 }
@@ -137,8 +143,10 @@ constexpr int64_t unary_grain(UnaryOp op) {
     case UnaryOp::Frac:
     case UnaryOp::Clamp:
     case UnaryOp::Relu:
-    case UnaryOp::LeakyRelu: return kGrainCheap;
-    default: return kGrainTranscendental;
+    case UnaryOp::LeakyRelu:
+      return kGrainCheap;
+    default:
+      return kGrainTranscendental;
   }
 }
 
@@ -209,20 +217,13 @@ inline void binary_run(const T* a, int64_t sa, const T* b, int64_t sb, O* out, i
 
 template <class F, class T, class O>
 void binary_strided(const Layout& al, const T* a, const Layout& bl, const T* b, O* out) {
-  Layout ol;  // the contiguous output over the same sizes
-  ol.ndim = al.ndim;
-  int64_t stride = 1;
-  for (int d = al.ndim - 1; d >= 0; --d) {
-    ol.sizes[d] = al.sizes[d];
-    ol.strides[d] = stride;
-    stride *= al.sizes[d];
-  }
+  const Layout ol = contiguous_like(al);  // the output
   const Layout* const layouts[3] = {&ol, &al, &bl};
   const StridedLoop<3> loop(layouts);
   const int64_t sa = loop.inner_stride(1), sb = loop.inner_stride(2);
   parallel_for(loop.numel(), std::is_same_v<F, PowF> ? kGrainTranscendental : kGrainCheap,
                [&](int64_t begin, int64_t end) {
-                 loop.run(begin, end, [&](const int64_t (&off)[3], int64_t len) {
+                 loop.run(begin, end, [&](const int64_t(&off)[3], int64_t len) {
                    binary_run<F>(a + off[1], sa, b + off[2], sb, out + off[0], len);
                  });
                });
@@ -257,9 +258,8 @@ void binary_scalar_typed(const T* x, T s, bool scalar_first, void* out, int64_t 
 
 template <class F, class T>
 constexpr bool binary_ok() {
-  constexpr bool cmp = std::is_same_v<F, EqF> || std::is_same_v<F, NeF> ||
-                       std::is_same_v<F, LtF> || std::is_same_v<F, LeF> ||
-                       std::is_same_v<F, GtF> || std::is_same_v<F, GeF>;
+  constexpr bool cmp = std::is_same_v<F, EqF> || std::is_same_v<F, NeF> || std::is_same_v<F, LtF> ||
+                       std::is_same_v<F, LeF> || std::is_same_v<F, GtF> || std::is_same_v<F, GeF>;
   if constexpr (std::is_same_v<T, bool>) return cmp;
   if constexpr (std::is_integral_v<T>) return !std::is_same_v<F, DivF> && !std::is_same_v<F, PowF>;
   return true;
@@ -269,8 +269,8 @@ constexpr bool binary_ok() {
 // Where: a bitwise select, so one instantiation per element size serves every dtype.
 
 template <class U>
-void where_typed(const Layout& cl, const bool* c, const Layout& al, const U* a,
-                 const Layout& bl, const U* b, U* out) {
+void where_typed(const Layout& cl, const bool* c, const Layout& al, const U* a, const Layout& bl,
+                 const U* b, U* out) {
   if (cl.is_contiguous() && al.is_contiguous() && bl.is_contiguous()) {
     parallel_for(al.numel(), kGrainCheap, [=](int64_t begin, int64_t end) {
 #pragma omp simd
@@ -278,19 +278,12 @@ void where_typed(const Layout& cl, const bool* c, const Layout& al, const U* a,
     });
     return;
   }
-  Layout ol;
-  ol.ndim = al.ndim;
-  int64_t stride = 1;
-  for (int d = al.ndim - 1; d >= 0; --d) {
-    ol.sizes[d] = al.sizes[d];
-    ol.strides[d] = stride;
-    stride *= al.sizes[d];
-  }
+  const Layout ol = contiguous_like(al);  // the output
   const Layout* const layouts[4] = {&ol, &cl, &al, &bl};
   const StridedLoop<4> loop(layouts);
   const int64_t sc = loop.inner_stride(1), sa = loop.inner_stride(2), sb = loop.inner_stride(3);
   parallel_for(loop.numel(), kGrainCheap, [&](int64_t begin, int64_t end) {
-    loop.run(begin, end, [&](const int64_t (&off)[4], int64_t len) {
+    loop.run(begin, end, [&](const int64_t(&off)[4], int64_t len) {
       const bool* pc = c + off[1];
       const U* pa = a + off[2];
       const U* pb = b + off[3];
@@ -377,7 +370,8 @@ void where(DType dt, const Layout& cond_layout, const bool* cond, const Layout& 
     case 8:
       return where_typed(cond_layout, cond, a_layout, static_cast<const uint64_t*>(a), b_layout,
                          static_cast<const uint64_t*>(b), static_cast<uint64_t*>(out));
-    default: unsupported("where", "where", dt);
+    default:
+      unsupported("where", "where", dt);
   }
 }
 

@@ -153,8 +153,8 @@ void gemm_batched(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, in
   // One GEMM at a time: each is threaded inside (BLAS or the blocked loop), which beats
   // threading over the batch for all but tiny matrices.
   for (int64_t i = 0; i < batch; ++i) {
-    gemm(dt, trans_a, trans_b, m, n, k, alpha, ab + i * stride_a * es, lda,
-         bb + i * stride_b * es, ldb, beta, cb + i * stride_c * es, ldc);
+    gemm(dt, trans_a, trans_b, m, n, k, alpha, ab + i * stride_a * es, lda, bb + i * stride_b * es,
+         ldb, beta, cb + i * stride_c * es, ldc);
   }
 }
 

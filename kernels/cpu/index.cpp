@@ -41,18 +41,6 @@ DimSplit split_dim(const char* kernel, int dim, const Layout& layout) {
   return s;
 }
 
-Layout contiguous_like(const Layout& l) {
-  Layout c;
-  c.ndim = l.ndim;
-  int64_t stride = 1;
-  for (int d = l.ndim - 1; d >= 0; --d) {
-    c.sizes[d] = l.sizes[d];
-    c.strides[d] = stride;
-    stride *= l.sizes[d];
-  }
-  return c;
-}
-
 template <class U>
 void gather_typed(const DimSplit& xs, const U* x, const int64_t* index, U* out) {
   const Layout ol = contiguous_like(xs.rest);
@@ -60,7 +48,7 @@ void gather_typed(const DimSplit& xs, const U* x, const int64_t* index, U* out) 
   const StridedLoop<2> loop(layouts);
   const int64_t sx = loop.inner_stride(1), ds = xs.dim_stride;
   parallel_for(loop.numel(), kGrainCheap, [&](int64_t b, int64_t e) {
-    loop.run(b, e, [&](const int64_t (&off)[2], int64_t len) {
+    loop.run(b, e, [&](const int64_t(&off)[2], int64_t len) {
       const int64_t* idx = index + off[0];  // out is contiguous: its offset is the position
       const U* xb = x + off[1];
       U* ob = out + off[0];
@@ -77,7 +65,7 @@ void scatter_add_typed(const DimSplit& os, T* out, const int64_t* index, const T
   const int64_t so = loop.inner_stride(1), ds = os.dim_stride;
   // Sequential on purpose: several positions may hit the same output element, and a fixed
   // accumulation order keeps results bit-reproducible.
-  loop.run(0, loop.numel(), [&](const int64_t (&off)[2], int64_t len) {
+  loop.run(0, loop.numel(), [&](const int64_t(&off)[2], int64_t len) {
     const int64_t* idx = index + off[0];
     const T* sb = src + off[0];
     T* ob = out + off[1];
@@ -108,7 +96,8 @@ int64_t gather(DType dt, int dim, const Layout& x_layout, int64_t x_dim_size, co
     case 8:
       gather_typed(xs, static_cast<const uint64_t*>(x), index, static_cast<uint64_t*>(out));
       break;
-    default: unsupported("gather", dt);
+    default:
+      unsupported("gather", dt);
   }
   return -1;
 }
@@ -129,7 +118,8 @@ int64_t scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim
     case DType::Int64:
       scatter_add_typed(os, static_cast<int64_t*>(out), index, static_cast<const int64_t*>(src));
       break;
-    case DType::Bool: unsupported("scatter_add", dt);
+    case DType::Bool:
+      unsupported("scatter_add", dt);
   }
   return -1;
 }

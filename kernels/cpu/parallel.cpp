@@ -4,8 +4,12 @@
 
 namespace ember::kernels::cpu {
 
-int get_num_threads() { return omp_get_max_threads(); }
+int get_num_threads() {
+  return omp_get_max_threads();
+}
 
-void set_num_threads(int n) { omp_set_num_threads(n < 1 ? 1 : n); }
+void set_num_threads(int n) {
+  omp_set_num_threads(n < 1 ? 1 : n);
+}
 
 }  // namespace ember::kernels::cpu

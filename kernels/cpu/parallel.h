@@ -33,18 +33,31 @@ inline void parallel_for(int64_t n, int64_t grain, F&& f) {
     return;
   }
   const int64_t max_threads = omp_get_max_threads();
-  const int64_t want = std::min<int64_t>(max_threads, (n + grain - 1) / grain);
+  const int want = static_cast<int>(std::min<int64_t>(max_threads, (n + grain - 1) / grain));
   if (want <= 1) {
     f(int64_t{0}, n);
     return;
   }
-#pragma omp parallel num_threads(static_cast<int>(want))
+#pragma omp parallel num_threads(want)
   {
     const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
     const int64_t chunk = (n + nt - 1) / nt;
     const int64_t begin = t * chunk, end = std::min(n, begin + chunk);
     if (begin < end) f(begin, end);
   }
+}
+
+// The row-major contiguous layout over `like`'s sizes: the strides of an output operand.
+inline Layout contiguous_like(const Layout& like) {
+  Layout c;
+  c.ndim = like.ndim;
+  int64_t stride = 1;
+  for (int d = like.ndim - 1; d >= 0; --d) {
+    c.sizes[d] = like.sizes[d];
+    c.strides[d] = stride;
+    stride *= like.sizes[d];
+  }
+  return c;
 }
 
 // An iteration space shared by N operands (each with its own strides), coalesced so that

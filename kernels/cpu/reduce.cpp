@@ -23,8 +23,8 @@
 namespace ember::kernels::cpu {
 namespace {
 
-constexpr int64_t kTile = 256;         // accumulators per unit when inner > 1 (on the stack)
-constexpr int64_t kRChunk = 1 << 16;   // r is split into pieces of this length when long
+constexpr int64_t kTile = 256;        // accumulators per unit when inner > 1 (on the stack)
+constexpr int64_t kRChunk = 1 << 16;  // r is split into pieces of this length when long
 
 template <class T>
 using SumAcc = std::conditional_t<std::is_same_v<T, float>, double, T>;
@@ -48,7 +48,9 @@ struct SumR {
     for (int64_t j = 0; j < n; ++j) acc += A(x[j]);
     return acc;
   }
-  static T finish(A a, int64_t) { return T(a); }
+  static T finish(A a, int64_t) {
+    return T(a);
+  }
 };
 
 template <class T>
@@ -69,7 +71,9 @@ struct ProdR {
     for (int64_t j = 0; j < n; ++j) acc *= A(x[j]);
     return acc;
   }
-  static T finish(A a, int64_t) { return T(a); }
+  static T finish(A a, int64_t) {
+    return T(a);
+  }
 };
 
 // Max/Min propagate NaN: once the accumulator is NaN it stays NaN (v > NaN is false).
@@ -87,21 +91,24 @@ struct ExtremumR {
     return (better || is_nan(v)) ? v : a;
   }
   static A combine(A a, A b) { return step(a, b); }
-  // The vector max/min instructions drop NaN, so NaN is tracked in a separate flag.
+  // The vector max/min instructions drop NaN, so NaN is tracked in a separate flag. The
+  // flag is an integer as wide as T (a bool has no vector type, which would stop the loop
+  // from vectorising).
   static A row(const T* x, int64_t n) {
+    using Flag = std::conditional_t<sizeof(T) == 8, int64_t, int32_t>;
     A best = init();
-    bool nan = false;
+    Flag nan = 0;
     if constexpr (kMax) {
 #pragma omp simd reduction(max : best) reduction(| : nan)
       for (int64_t j = 0; j < n; ++j) {
         best = x[j] > best ? x[j] : best;
-        nan |= is_nan(x[j]);
+        nan |= static_cast<Flag>(is_nan(x[j]));
       }
     } else {
 #pragma omp simd reduction(min : best) reduction(| : nan)
       for (int64_t j = 0; j < n; ++j) {
         best = x[j] < best ? x[j] : best;
-        nan |= is_nan(x[j]);
+        nan |= static_cast<Flag>(is_nan(x[j]));
       }
     }
     if constexpr (std::is_floating_point_v<T>) {
@@ -109,7 +116,9 @@ struct ExtremumR {
     }
     return best;
   }
-  static T finish(A a, int64_t) { return a; }
+  static T finish(A a, int64_t) {
+    return a;
+  }
 };
 
 // Folds rows j0 .. j0 + jlen of column block [i0, i0 + ilen) of outer slice o into acc.
@@ -234,18 +243,23 @@ void reduce_index_typed(const T* x, T* values, int64_t* indices, int64_t outer, 
 
 const char* reduce_name(ReduceOp op) {
   switch (op) {
-    case ReduceOp::Sum: return "sum";
-    case ReduceOp::Mean: return "mean";
-    case ReduceOp::Prod: return "prod";
-    case ReduceOp::Max: return "max";
-    case ReduceOp::Min: return "min";
+    case ReduceOp::Sum:
+      return "sum";
+    case ReduceOp::Mean:
+      return "mean";
+    case ReduceOp::Prod:
+      return "prod";
+    case ReduceOp::Max:
+      return "max";
+    case ReduceOp::Min:
+      return "min";
   }
   return "reduce?";
 }
 
 [[noreturn]] void unsupported(const char* kernel, ReduceOp op, DType dt) {
-  throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": op '" +
-                              reduce_name(op) + "' does not support dtype " + dtype_name(dt));
+  throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": op '" + reduce_name(op) +
+                              "' does not support dtype " + dtype_name(dt));
 }
 
 template <class T>
@@ -254,13 +268,18 @@ void reduce_dispatch(ReduceOp op, const void* x, void* out, int64_t outer, int64
   const T* xt = static_cast<const T*>(x);
   T* ot = static_cast<T*>(out);
   switch (op) {
-    case ReduceOp::Sum: return reduce_typed<SumR<T>>(xt, ot, outer, r, inner);
+    case ReduceOp::Sum:
+      return reduce_typed<SumR<T>>(xt, ot, outer, r, inner);
     case ReduceOp::Mean:
-      if constexpr (std::is_floating_point_v<T>) return reduce_typed<MeanR<T>>(xt, ot, outer, r, inner);
+      if constexpr (std::is_floating_point_v<T>)
+        return reduce_typed<MeanR<T>>(xt, ot, outer, r, inner);
       break;
-    case ReduceOp::Prod: return reduce_typed<ProdR<T>>(xt, ot, outer, r, inner);
-    case ReduceOp::Max: return reduce_typed<ExtremumR<T, true>>(xt, ot, outer, r, inner);
-    case ReduceOp::Min: return reduce_typed<ExtremumR<T, false>>(xt, ot, outer, r, inner);
+    case ReduceOp::Prod:
+      return reduce_typed<ProdR<T>>(xt, ot, outer, r, inner);
+    case ReduceOp::Max:
+      return reduce_typed<ExtremumR<T, true>>(xt, ot, outer, r, inner);
+    case ReduceOp::Min:
+      return reduce_typed<ExtremumR<T, false>>(xt, ot, outer, r, inner);
   }
   unsupported("reduce", op, DType::Int64);
 }
@@ -271,10 +290,14 @@ void reduce(ReduceOp op, DType dt, const void* x, void* out, int64_t outer, int6
             int64_t inner) {
   if (outer <= 0 || inner <= 0) return;
   switch (dt) {
-    case DType::Float32: return reduce_dispatch<float>(op, x, out, outer, r, inner);
-    case DType::Float64: return reduce_dispatch<double>(op, x, out, outer, r, inner);
-    case DType::Int64: return reduce_dispatch<int64_t>(op, x, out, outer, r, inner);
-    case DType::Bool: break;
+    case DType::Float32:
+      return reduce_dispatch<float>(op, x, out, outer, r, inner);
+    case DType::Float64:
+      return reduce_dispatch<double>(op, x, out, outer, r, inner);
+    case DType::Int64:
+      return reduce_dispatch<int64_t>(op, x, out, outer, r, inner);
+    case DType::Bool:
+      break;
   }
   unsupported("reduce", op, dt);
 }
@@ -287,26 +310,27 @@ void reduce_with_index(ReduceOp op, DType dt, const void* x, void* values, int64
   switch (dt) {
     case DType::Float32:
       return mx ? reduce_index_typed<float, true>(static_cast<const float*>(x),
-                                                  static_cast<float*>(values), indices, outer,
-                                                  r, inner)
+                                                  static_cast<float*>(values), indices, outer, r,
+                                                  inner)
                 : reduce_index_typed<float, false>(static_cast<const float*>(x),
-                                                   static_cast<float*>(values), indices, outer,
-                                                   r, inner);
+                                                   static_cast<float*>(values), indices, outer, r,
+                                                   inner);
     case DType::Float64:
       return mx ? reduce_index_typed<double, true>(static_cast<const double*>(x),
-                                                   static_cast<double*>(values), indices, outer,
-                                                   r, inner)
+                                                   static_cast<double*>(values), indices, outer, r,
+                                                   inner)
                 : reduce_index_typed<double, false>(static_cast<const double*>(x),
-                                                    static_cast<double*>(values), indices,
-                                                    outer, r, inner);
+                                                    static_cast<double*>(values), indices, outer, r,
+                                                    inner);
     case DType::Int64:
       return mx ? reduce_index_typed<int64_t, true>(static_cast<const int64_t*>(x),
-                                                    static_cast<int64_t*>(values), indices,
-                                                    outer, r, inner)
+                                                    static_cast<int64_t*>(values), indices, outer,
+                                                    r, inner)
                 : reduce_index_typed<int64_t, false>(static_cast<const int64_t*>(x),
-                                                     static_cast<int64_t*>(values), indices,
-                                                     outer, r, inner);
-    case DType::Bool: break;
+                                                     static_cast<int64_t*>(values), indices, outer,
+                                                     r, inner);
+    case DType::Bool:
+      break;
   }
   unsupported("reduce_with_index", op, dt);
 }

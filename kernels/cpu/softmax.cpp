@@ -38,9 +38,11 @@ void softmax_row(const T* x, T* y, int64_t r, bool log) {
   Acc<T> sum = 0;
   if (log) {
     for (int64_t j = 0; j < r; ++j) sum += Acc<T>(math::exp(x[j] - m));
-    const T lse = m + T(math::log(sum));
+    // (x - m) - log(sum), not x - (m + log(sum)): x - m is exact for the large entries,
+    // where folding m into the log-sum-exp first would round it at |m|'s scale.
+    const T log_sum = T(math::log(sum));
 #pragma omp simd
-    for (int64_t j = 0; j < r; ++j) y[j] = x[j] - lse;
+    for (int64_t j = 0; j < r; ++j) y[j] = (x[j] - m) - log_sum;
   } else {
     for (int64_t j = 0; j < r; ++j) {
       const T e = math::exp(x[j] - m);
@@ -76,18 +78,17 @@ void softmax_cols(const T* x, T* y, int64_t r, int64_t inner, int64_t len, bool 
       sum[i] += Acc<T>(e);
     }
   }
-  for (int64_t i = 0; i < len; ++i) {
-    m[i] = log ? m[i] + T(math::log(sum[i])) : T(Acc<T>(1) / sum[i]);  // lse or 1 / sum
-  }
+  T k[kTile];  // log(sum) or 1 / sum
+  for (int64_t i = 0; i < len; ++i) k[i] = log ? T(math::log(sum[i])) : T(Acc<T>(1) / sum[i]);
   for (int64_t j = 0; j < r; ++j) {
     const T* xr = x + j * inner;
     T* yr = y + j * inner;
     if (log) {
 #pragma omp simd
-      for (int64_t i = 0; i < len; ++i) yr[i] = xr[i] - m[i];
+      for (int64_t i = 0; i < len; ++i) yr[i] = (xr[i] - m[i]) - k[i];  // see softmax_row
     } else {
 #pragma omp simd
-      for (int64_t i = 0; i < len; ++i) yr[i] *= m[i];
+      for (int64_t i = 0; i < len; ++i) yr[i] *= k[i];
     }
   }
 }
@@ -123,8 +124,8 @@ void softmax_typed(const T* x, T* y, int64_t outer, int64_t r, int64_t inner, bo
 // softmax:     gx = y * (gy - sum(gy * y))
 // log_softmax: gx = gy - exp(y) * sum(gy)
 template <class T>
-void softmax_backward_typed(const T* y, const T* gy, T* gx, int64_t outer, int64_t r,
-                            int64_t inner, bool log) {
+void softmax_backward_typed(const T* y, const T* gy, T* gx, int64_t outer, int64_t r, int64_t inner,
+                            bool log) {
   for_each_slice(outer, r, inner, [&](int64_t o, int64_t i0, int64_t len) {
     const int64_t base = o * r * inner + i0;
     Acc<T> dot[kTile];
@@ -138,14 +139,16 @@ void softmax_backward_typed(const T* y, const T* gy, T* gx, int64_t outer, int64
       const int64_t row = base + j * inner;
       for (int64_t i = 0; i < len; ++i) {
         const T s = T(dot[i]);
-        gx[row + i] = log ? gy[row + i] - math::exp(y[row + i]) * s
-                          : y[row + i] * (gy[row + i] - s);
+        gx[row + i] =
+            log ? gy[row + i] - math::exp(y[row + i]) * s : y[row + i] * (gy[row + i] - s);
       }
     }
   });
 }
 
-bool is_bad_target(int64_t t, int64_t c) { return t < 0 || t >= c; }
+bool is_bad_target(int64_t t, int64_t c) {
+  return t < 0 || t >= c;
+}
 
 // One sequential pass over the targets: cheap next to the rows, and it makes "first bad
 // position" trivially deterministic.
@@ -218,52 +221,51 @@ void cross_entropy_backward_typed(const T* logits, const int64_t* targets, int64
 }
 
 [[noreturn]] void unsupported(const char* kernel, DType dt) {
-  throw std::invalid_argument(std::string("kernels::cpu::") + kernel +
-                              ": unsupported dtype " + dtype_name(dt) +
-                              " (float32 or float64 only)");
+  throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": unsupported dtype " +
+                              dtype_name(dt) + " (float32 or float64 only)");
 }
 
 }  // namespace
 
-void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner,
-             bool log) {
+void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner, bool log) {
   if (outer <= 0 || r <= 0 || inner <= 0) return;
   switch (dt) {
     case DType::Float32:
-      return softmax_typed(static_cast<const float*>(x), static_cast<float*>(y), outer, r,
-                           inner, log);
+      return softmax_typed(static_cast<const float*>(x), static_cast<float*>(y), outer, r, inner,
+                           log);
     case DType::Float64:
-      return softmax_typed(static_cast<const double*>(x), static_cast<double*>(y), outer, r,
-                           inner, log);
-    default: unsupported(log ? "log_softmax" : "softmax", dt);
+      return softmax_typed(static_cast<const double*>(x), static_cast<double*>(y), outer, r, inner,
+                           log);
+    default:
+      unsupported(log ? "log_softmax" : "softmax", dt);
   }
 }
 
-void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer,
-                      int64_t r, int64_t inner, bool log) {
+void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer, int64_t r,
+                      int64_t inner, bool log) {
   if (outer <= 0 || r <= 0 || inner <= 0) return;
   switch (dt) {
     case DType::Float32:
       return softmax_backward_typed(static_cast<const float*>(y), static_cast<const float*>(gy),
                                     static_cast<float*>(gx), outer, r, inner, log);
     case DType::Float64:
-      return softmax_backward_typed(static_cast<const double*>(y),
-                                    static_cast<const double*>(gy), static_cast<double*>(gx),
-                                    outer, r, inner, log);
-    default: unsupported(log ? "log_softmax_backward" : "softmax_backward", dt);
+      return softmax_backward_typed(static_cast<const double*>(y), static_cast<const double*>(gy),
+                                    static_cast<double*>(gx), outer, r, inner, log);
+    default:
+      unsupported(log ? "log_softmax_backward" : "softmax_backward", dt);
   }
 }
 
-TargetCheck cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
-                                  int64_t n, int64_t c, int64_t ignore_index, void* losses) {
+TargetCheck cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
+                                  int64_t c, int64_t ignore_index, void* losses) {
   if (!is_floating(dt)) unsupported("cross_entropy_forward", dt);
   const TargetCheck check = check_targets(targets, n, c, ignore_index);
   if (dt == DType::Float32) {
     cross_entropy_forward_typed(static_cast<const float*>(logits), targets, n, c, ignore_index,
                                 static_cast<float*>(losses));
   } else {
-    cross_entropy_forward_typed(static_cast<const double*>(logits), targets, n, c,
-                                ignore_index, static_cast<double*>(losses));
+    cross_entropy_forward_typed(static_cast<const double*>(logits), targets, n, c, ignore_index,
+                                static_cast<double*>(losses));
   }
   return check;
 }
@@ -276,9 +278,9 @@ void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets
                                  static_cast<const float*>(grad_losses), grad_stride, scale,
                                  static_cast<float*>(glogits));
   } else if (dt == DType::Float64) {
-    cross_entropy_backward_typed(static_cast<const double*>(logits), targets, n, c,
-                                 ignore_index, static_cast<const double*>(grad_losses),
-                                 grad_stride, scale, static_cast<double*>(glogits));
+    cross_entropy_backward_typed(static_cast<const double*>(logits), targets, n, c, ignore_index,
+                                 static_cast<const double*>(grad_losses), grad_stride, scale,
+                                 static_cast<double*>(glogits));
   } else {
     unsupported("cross_entropy_backward", dt);
   }
@@ -322,9 +324,8 @@ TargetCheck nll_loss_forward(DType dt, const void* logp, const int64_t* targets,
   return check;
 }
 
-void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c,
-                       int64_t ignore_index, const void* grad_losses, int64_t grad_stride,
-                       double scale, void* glogp) {
+void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c, int64_t ignore_index,
+                       const void* grad_losses, int64_t grad_stride, double scale, void* glogp) {
   if (dt == DType::Float32) {
     nll_backward_typed(targets, n, c, ignore_index, static_cast<const float*>(grad_losses),
                        grad_stride, scale, static_cast<float*>(glogp));

@@ -25,17 +25,26 @@ TEST(Errors, ShapeMismatchAdd) {
 }
 
 TEST(Errors, ShapeMismatchMatmul) {
-  expect_error<ShapeError>([] { matmul(ones({2, 3}), ones({4, 5})); },
-                           {"matmul", "[2, 3]", "[4, 5]"});
+  expect_error<ShapeError>(
+      [] {
+        matmul(ones({2, 3}), ones({4, 5}));
+      },
+      {"matmul", "[2, 3]", "[4, 5]"});
   expect_error<ShapeError>([] { mm(ones({2}), ones({2, 2})); }, {"mm", "2-D"});
   expect_error<ShapeError>([] { linear(ones({2, 3}), ones({4, 5})); }, {"linear", "[4, 5]"});
 }
 
 TEST(Errors, DtypeMismatch) {
-  expect_error<DTypeError>([] { matmul(ones({2, 2}), ones({2, 2}, kFloat64)); },
-                           {"matmul", "float32", "float64"});
-  expect_error<DTypeError>([] { cross_entropy(ones({2, 3}), ones({2})); },
-                           {"cross_entropy", "int64", "float32"});
+  expect_error<DTypeError>(
+      [] {
+        matmul(ones({2, 2}), ones({2, 2}, kFloat64));
+      },
+      {"matmul", "float32", "float64"});
+  expect_error<DTypeError>(
+      [] {
+        cross_entropy(ones({2, 3}), ones({2}));
+      },
+      {"cross_entropy", "int64", "float32"});
   expect_error<DTypeError>([] { exp(arange(3)); }, {"exp", "int64"});
 }
 
@@ -47,10 +56,14 @@ TEST(Errors, DeviceMismatch) {
 
 TEST(Errors, GatherIndexOutOfRange) {
   expect_error<IndexError>(
-      [] { gather(ones({2, 3}), 1, from_vector<int64_t>({0, 3, 1, 1}, Shape{2, 2})); },
+      [] {
+        gather(ones({2, 3}), 1, from_vector<int64_t>({0, 3, 1, 1}, Shape{2, 2}));
+      },
       {"gather", "index 3", "size 3"});
   expect_error<IndexError>(
-      [] { gather(ones({2, 3}), 1, from_vector<int64_t>({0, -1, 1, 1}, Shape{2, 2})); },
+      [] {
+        gather(ones({2, 3}), 1, from_vector<int64_t>({0, -1, 1, 1}, Shape{2, 2}));
+      },
       {"gather", "index -1"});
   expect_error<IndexError>([] { ones({2, 3}).select(0, 2); }, {"select", "index 2", "size 2"});
   expect_error<IndexError>([] { sum(ones({2, 3}), {2}); }, {"sum", "dim 2"});
@@ -58,12 +71,20 @@ TEST(Errors, GatherIndexOutOfRange) {
 
 TEST(Errors, CrossEntropyLabelOutOfRange) {
   expect_error<IndexError>(
-      [] { cross_entropy(zeros({3, 10}), from_vector<int64_t>({1, 10, 2})); },
+      [] {
+        cross_entropy(zeros({3, 10}), from_vector<int64_t>({1, 10, 2}));
+      },
       {"cross_entropy", "target 10", "position 1", "10 classes"});
-  expect_error<IndexError>([] { cross_entropy(zeros({2, 4}), from_vector<int64_t>({-3, 0})); },
-                           {"cross_entropy", "target -3"});
-  expect_error<ShapeError>([] { cross_entropy(zeros({3, 10}), from_vector<int64_t>({1, 2})); },
-                           {"cross_entropy", "[3, 10]", "[2]"});
+  expect_error<IndexError>(
+      [] {
+        cross_entropy(zeros({2, 4}), from_vector<int64_t>({-3, 0}));
+      },
+      {"cross_entropy", "target -3"});
+  expect_error<ShapeError>(
+      [] {
+        cross_entropy(zeros({3, 10}), from_vector<int64_t>({1, 2}));
+      },
+      {"cross_entropy", "[3, 10]", "[2]"});
 }
 
 TEST(Errors, BackwardTwice) {

@@ -15,8 +15,8 @@ TEST(Gradcheck, ArithmeticWithBroadcasting) {
   EXPECT_TRUE(gradcheck([](const V& x) { return x[0] - x[1]; }, {a, c}));
   EXPECT_TRUE(gradcheck([](const V& x) { return x[0] * x[1]; }, {a, b}));
   EXPECT_TRUE(gradcheck([](const V& x) { return x[0] / x[1]; }, {a, c}));
-  EXPECT_TRUE(gradcheck([](const V& x) { return -x[0] + 2.0 * x[0] - 1.0 / x[1] + x[0] / 3.0; },
-                        {a, c}));
+  EXPECT_TRUE(
+      gradcheck([](const V& x) { return -x[0] + 2.0 * x[0] - 1.0 / x[1] + x[0] / 3.0; }, {a, c}));
   EXPECT_TRUE(gradcheck([](const V& x) { return 3.0 - x[0]; }, {a}));
 }
 
@@ -41,7 +41,8 @@ TEST(Gradcheck, UnaryMath) {
   EXPECT_TRUE(gradcheck([](const V& x) { return pow(x[0], x[1]); }, {p, a}));
   EXPECT_TRUE(gradcheck([](const V& x) { return pow(2.0, x[0]); }, {a}));
   EXPECT_TRUE(gradcheck([](const V& x) { return clamp(x[0], -0.3, 0.4); }, {a}));
-  EXPECT_TRUE(gradcheck([](const V& x) { return clamp_min(x[0], 0.1) + clamp_max(x[0], 0.2); }, {a}));
+  EXPECT_TRUE(
+      gradcheck([](const V& x) { return clamp_min(x[0], 0.1) + clamp_max(x[0], 0.2); }, {a}));
   EXPECT_TRUE(gradcheck([](const V& x) { return frac(x[0] * 3.0); }, {a}));
   EXPECT_TRUE(gradcheck([](const V& x) { return maximum(x[0], x[1]) + minimum(x[0], x[1]); },
                         {a, rand_double({3}, 8)}));
@@ -106,7 +107,8 @@ TEST(Gradcheck, ViewsAndIndexing) {
   EXPECT_TRUE(gradcheck([](const V& x) { return x[0].view({4, 3}) * 2.0; }, {a}));
   EXPECT_TRUE(gradcheck([](const V& x) { return x[0].t().reshape({12}); }, {a}));
   EXPECT_TRUE(gradcheck([](const V& x) { return x[0].permute({1, 0}).slice(0, 1, 4, 2); }, {a}));
-  EXPECT_TRUE(gradcheck([](const V& x) { return x[0].select(1, 2) + x[0].narrow(0, 1, 2).sum(); }, {a}));
+  EXPECT_TRUE(
+      gradcheck([](const V& x) { return x[0].select(1, 2) + x[0].narrow(0, 1, 2).sum(); }, {a}));
   EXPECT_TRUE(gradcheck([](const V& x) { return x[0].unsqueeze(0).expand({2, 3, 4}); }, {a}));
   EXPECT_TRUE(gradcheck([](const V& x) { return x[0].unsqueeze(1).squeeze(); }, {a}));
   Tensor index = from_vector<int64_t>({0, 3, 3, 1, 2, 2}, Shape{3, 2});
@@ -114,8 +116,10 @@ TEST(Gradcheck, ViewsAndIndexing) {
   Tensor index0 = from_vector<int64_t>({2, 0, 1, 2}, Shape{1, 4});
   EXPECT_TRUE(gradcheck([index0](const V& x) { return gather(x[0], 0, index0); }, {a}));
   Tensor src = rand_double({3, 2}, 25);
-  EXPECT_TRUE(gradcheck([index](const V& x) { return scatter_add(x[0], 1, index, x[1]); }, {a, src}));
-  EXPECT_TRUE(gradcheck([](const V& x) { return x[0].to(kFloat32).to(kFloat64) * 1.0; }, {a}, 1e-3, 1e-3, 1e-3));
+  EXPECT_TRUE(
+      gradcheck([index](const V& x) { return scatter_add(x[0], 1, index, x[1]); }, {a, src}));
+  EXPECT_TRUE(gradcheck([](const V& x) { return x[0].to(kFloat32).to(kFloat64) * 1.0; }, {a}, 1e-3,
+                        1e-3, 1e-3));
 }
 
 TEST(Gradcheck, Losses) {
@@ -123,14 +127,14 @@ TEST(Gradcheck, Losses) {
   Tensor target = from_vector<int64_t>({1, 0, 4, 2});
   for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
     EXPECT_TRUE(gradcheck([&](const V& x) { return cross_entropy(x[0], target, r); }, {logits}));
-    EXPECT_TRUE(gradcheck([&](const V& x) { return nll_loss(log_softmax(x[0], 1), target, r); },
-                          {logits}));
+    EXPECT_TRUE(
+        gradcheck([&](const V& x) { return nll_loss(log_softmax(x[0], 1), target, r); }, {logits}));
     EXPECT_TRUE(gradcheck([&](const V& x) { return mse_loss(x[0], x[1], r); },
                           {logits, rand_double({4, 5}, 27)}));
   }
   Tensor ignore = from_vector<int64_t>({1, -100, 4, -100});
   EXPECT_TRUE(gradcheck([&](const V& x) { return cross_entropy(x[0], ignore); }, {logits}));
   Tensor one = rand_double({5}, 28);
-  EXPECT_TRUE(gradcheck([&](const V& x) { return cross_entropy(x[0], scalar_tensor(3, kInt64)); },
-                        {one}));
+  EXPECT_TRUE(
+      gradcheck([&](const V& x) { return cross_entropy(x[0], scalar_tensor(3, kInt64)); }, {one}));
 }

@@ -108,7 +108,8 @@ TEST(Ops, SoftmaxAndCrossEntropyHandComputed) {
   // Gradient of the mean loss: (softmax - onehot) / N.
   Tensor x = logits.clone().requires_grad_(true);
   cross_entropy(x, target).backward();
-  expect_near(x.grad(), {e1 / z / 2, e2 / z / 2, (e3 / z - 1) / 2, (1 / 3.f - 1) / 2, 1 / 6.f, 1 / 6.f});
+  expect_near(x.grad(),
+              {e1 / z / 2, e2 / z / 2, (e3 / z - 1) / 2, (1 / 3.f - 1) / 2, 1 / 6.f, 1 / 6.f});
 }
 
 TEST(Ops, GatherScatterAdd) {

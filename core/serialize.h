@@ -1,0 +1,21 @@
+// Checkpoint files: an ordered list of named tensors (a module's or optimizer's
+// state_dict) in a versioned binary format. Writes are atomic (temporary file + rename),
+// so a crash never leaves a half-written checkpoint in place; loads validate the magic,
+// version, every record and a checksum, and throw ember::IOError on any damage.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ember/core/tensor.h>
+
+namespace ember {
+
+// Insertion-ordered, like Python's OrderedDict.
+using StateDict = std::vector<std::pair<std::string, Tensor>>;
+
+void save(const StateDict& state, const std::string& path);
+StateDict load(const std::string& path);
+
+}  // namespace ember

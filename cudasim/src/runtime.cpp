@@ -1,0 +1,364 @@
+// cudasim runtime: error state and strings, the one simulated device, streams, events and the
+// counters. Streams and events exist to be validated (a destroyed stream is an error, as on a
+// GPU); work is never queued: every call runs to completion before it returns, so a stream is
+// in order trivially and there is no concurrency between streams.
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "cudasim/memory.h"
+#include "internal.h"
+
+struct CUstream_st {
+  unsigned int flags = 0;
+};
+
+struct CUevent_st {
+  unsigned int flags = 0;
+  bool recorded = false;
+  std::chrono::steady_clock::time_point when;
+};
+
+namespace cudasim::detail {
+namespace {
+
+thread_local cudaError_t last_error = cudaSuccess;
+thread_local std::string last_detail;
+
+struct Handles {
+  std::set<CUstream_st*> streams;
+  std::set<CUevent_st*> events;
+  int current_device = 0;
+};
+
+Handles& handles() {
+  static Handles* h = new Handles;
+  return *h;
+}
+
+bool event_is_valid(cudaEvent_t event) {
+  return event != nullptr && handles().events.count(event) != 0;
+}
+
+}  // namespace
+
+std::recursive_mutex& api_mutex() {
+  static std::recursive_mutex* m = new std::recursive_mutex;
+  return *m;
+}
+
+cudaError_t set_error(cudaError_t code, std::string detail) {
+  if (code != cudaSuccess) {
+    last_error = code;
+    last_detail = std::move(detail);
+  }
+  return code;
+}
+
+void set_detail(std::string detail) {
+  last_detail = std::move(detail);
+}
+
+Counters& mutable_counters() {
+  static Counters* c = new Counters;
+  return *c;
+}
+
+std::string strprintf(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  va_list again;
+  va_copy(again, args);
+  const int n = std::vsnprintf(nullptr, 0, format, args);
+  va_end(args);
+  std::string out(n > 0 ? static_cast<size_t>(n) : 0, '\0');
+  std::vsnprintf(out.data(), out.size() + 1, format, again);
+  va_end(again);
+  return out;
+}
+
+bool stream_is_valid(cudaStream_t stream) {
+  return stream == nullptr || handles().streams.count(stream) != 0;
+}
+
+}  // namespace cudasim::detail
+
+using namespace cudasim::detail;
+
+const char* cudaGetErrorName(cudaError_t error) {
+  switch (error) {
+#define CUDASIM_NAME_(e) \
+  case e:                \
+    return #e;
+    CUDASIM_NAME_(cudaSuccess)
+    CUDASIM_NAME_(cudaErrorInvalidValue)
+    CUDASIM_NAME_(cudaErrorMemoryAllocation)
+    CUDASIM_NAME_(cudaErrorInitializationError)
+    CUDASIM_NAME_(cudaErrorInvalidConfiguration)
+    CUDASIM_NAME_(cudaErrorInvalidHostPointer)
+    CUDASIM_NAME_(cudaErrorInvalidDevicePointer)
+    CUDASIM_NAME_(cudaErrorInvalidMemcpyDirection)
+    CUDASIM_NAME_(cudaErrorInsufficientDriver)
+    CUDASIM_NAME_(cudaErrorInvalidDeviceFunction)
+    CUDASIM_NAME_(cudaErrorNoDevice)
+    CUDASIM_NAME_(cudaErrorInvalidDevice)
+    CUDASIM_NAME_(cudaErrorInvalidResourceHandle)
+    CUDASIM_NAME_(cudaErrorNotReady)
+    CUDASIM_NAME_(cudaErrorIllegalAddress)
+    CUDASIM_NAME_(cudaErrorLaunchOutOfResources)
+    CUDASIM_NAME_(cudaErrorAssert)
+    CUDASIM_NAME_(cudaErrorLaunchFailure)
+    CUDASIM_NAME_(cudaErrorNotSupported)
+    CUDASIM_NAME_(cudaErrorUnknown)
+#undef CUDASIM_NAME_
+  }
+  return "unrecognized error code";
+}
+
+// The runtime's own wording, so messages read the same on both builds.
+const char* cudaGetErrorString(cudaError_t error) {
+  switch (error) {
+    case cudaSuccess:
+      return "no error";
+    case cudaErrorInvalidValue:
+      return "invalid argument";
+    case cudaErrorMemoryAllocation:
+      return "out of memory";
+    case cudaErrorInitializationError:
+      return "initialization error";
+    case cudaErrorInvalidConfiguration:
+      return "invalid configuration argument";
+    case cudaErrorInvalidHostPointer:
+      return "invalid host pointer";
+    case cudaErrorInvalidDevicePointer:
+      return "invalid device pointer";
+    case cudaErrorInvalidMemcpyDirection:
+      return "invalid copy direction for memcpy";
+    case cudaErrorInsufficientDriver:
+      return "CUDA driver version is insufficient for CUDA runtime version";
+    case cudaErrorInvalidDeviceFunction:
+      return "invalid device function";
+    case cudaErrorNoDevice:
+      return "no CUDA-capable device is detected";
+    case cudaErrorInvalidDevice:
+      return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle:
+      return "invalid resource handle";
+    case cudaErrorNotReady:
+      return "device not ready";
+    case cudaErrorIllegalAddress:
+      return "an illegal memory access was encountered";
+    case cudaErrorLaunchOutOfResources:
+      return "too many resources requested for launch";
+    case cudaErrorAssert:
+      return "device-side assert triggered";
+    case cudaErrorLaunchFailure:
+      return "unspecified launch failure";
+    case cudaErrorNotSupported:
+      return "operation not supported";
+    case cudaErrorUnknown:
+      return "unknown error";
+  }
+  return "unrecognized error code";
+}
+
+cudaError_t cudaGetLastError() {
+  const cudaError_t e = last_error;
+  last_error = cudaSuccess;
+  return e;
+}
+
+cudaError_t cudaPeekAtLastError() {
+  return last_error;
+}
+
+cudaError_t cudaGetDeviceCount(int* count) {
+  if (count == nullptr) return set_error(cudaErrorInvalidValue, "cudaGetDeviceCount: null");
+  *count = 1;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
+  if (prop == nullptr) return set_error(cudaErrorInvalidValue, "cudaGetDeviceProperties: null");
+  if (device != 0) {
+    return set_error(
+        cudaErrorInvalidDevice,
+        strprintf("cudaGetDeviceProperties: device %d (cudasim has device 0 only)", device));
+  }
+  *prop = cudaDeviceProp{};
+  std::strncpy(prop->name, "cudasim", sizeof(prop->name) - 1);
+  prop->totalGlobalMem = cudasim::device_memory_limit();
+  prop->sharedMemPerBlock = 48 * 1024;
+  prop->sharedMemPerBlockOptin = 48 * 1024;  // no opt-in beyond the default is simulated
+  prop->sharedMemPerMultiprocessor = 164 * 1024;
+  prop->regsPerBlock = 65536;
+  prop->warpSize = 32;
+  prop->maxThreadsPerBlock = 1024;
+  prop->maxThreadsDim[0] = 1024;
+  prop->maxThreadsDim[1] = 1024;
+  prop->maxThreadsDim[2] = 64;
+  prop->maxGridSize[0] = 2147483647;
+  prop->maxGridSize[1] = 65535;
+  prop->maxGridSize[2] = 65535;
+  prop->totalConstMem = 64 * 1024;
+  prop->major = 8;
+  prop->minor = 0;
+  prop->multiProcessorCount = 80;
+  prop->concurrentKernels = 1;
+  prop->asyncEngineCount = 2;
+  prop->unifiedAddressing = 1;
+  prop->memoryBusWidth = 5120;
+  prop->l2CacheSize = 40 * 1024 * 1024;
+  prop->maxThreadsPerMultiProcessor = 2048;
+  prop->maxBlocksPerMultiProcessor = 32;
+  return cudaSuccess;
+}
+
+cudaError_t cudaSetDevice(int device) {
+  if (device != 0) {
+    return set_error(cudaErrorInvalidDevice,
+                     strprintf("cudaSetDevice(%d): cudasim has device 0 only", device));
+  }
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetDevice(int* device) {
+  if (device == nullptr) return set_error(cudaErrorInvalidValue, "cudaGetDevice: null");
+  *device = 0;
+  return cudaSuccess;
+}
+
+cudaError_t cudaDeviceSynchronize() {
+  ApiLock lock(api_mutex());
+  ++mutable_counters().host_syncs;
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamCreate(cudaStream_t* stream) {
+  return cudaStreamCreateWithFlags(stream, cudaStreamDefault);
+}
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int flags) {
+  ApiLock lock(api_mutex());
+  if (stream == nullptr || (flags & ~unsigned{cudaStreamNonBlocking}) != 0) {
+    return set_error(cudaErrorInvalidValue, "cudaStreamCreateWithFlags: null or bad flags");
+  }
+  auto* s = new CUstream_st{flags};
+  handles().streams.insert(s);
+  *stream = s;
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+  ApiLock lock(api_mutex());
+  if (stream == nullptr || handles().streams.erase(stream) == 0) {
+    return set_error(
+        cudaErrorInvalidResourceHandle,
+        strprintf("cudaStreamDestroy(%p): not a live stream", static_cast<void*>(stream)));
+  }
+  delete stream;
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
+  ApiLock lock(api_mutex());
+  if (!stream_is_valid(stream)) {
+    return set_error(cudaErrorInvalidResourceHandle, "cudaStreamSynchronize: not a live stream");
+  }
+  ++mutable_counters().host_syncs;
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags) {
+  ApiLock lock(api_mutex());
+  if (!stream_is_valid(stream) || !event_is_valid(event)) {
+    return set_error(cudaErrorInvalidResourceHandle, "cudaStreamWaitEvent: bad stream or event");
+  }
+  if (flags != 0) return set_error(cudaErrorInvalidValue, "cudaStreamWaitEvent: flags");
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventCreate(cudaEvent_t* event) {
+  return cudaEventCreateWithFlags(event, cudaEventDefault);
+}
+
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int flags) {
+  ApiLock lock(api_mutex());
+  if (event == nullptr ||
+      (flags & ~unsigned{cudaEventBlockingSync | cudaEventDisableTiming}) != 0) {
+    return set_error(cudaErrorInvalidValue, "cudaEventCreateWithFlags: null or bad flags");
+  }
+  auto* e = new CUevent_st{};
+  e->flags = flags;
+  handles().events.insert(e);
+  *event = e;
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
+  ApiLock lock(api_mutex());
+  if (!event_is_valid(event) || !stream_is_valid(stream)) {
+    return set_error(cudaErrorInvalidResourceHandle, "cudaEventRecord: bad event or stream");
+  }
+  event->recorded = true;
+  event->when = std::chrono::steady_clock::now();
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  ApiLock lock(api_mutex());
+  if (!event_is_valid(event)) {
+    return set_error(cudaErrorInvalidResourceHandle, "cudaEventSynchronize: not a live event");
+  }
+  ++mutable_counters().host_syncs;
+  return cudaSuccess;
+}
+
+// Host time between the two records: the simulator's own speed, not a GPU's.
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
+  ApiLock lock(api_mutex());
+  if (ms == nullptr) return set_error(cudaErrorInvalidValue, "cudaEventElapsedTime: null");
+  if (!event_is_valid(start) || !event_is_valid(end) || !start->recorded || !end->recorded ||
+      ((start->flags | end->flags) & cudaEventDisableTiming) != 0) {
+    return set_error(cudaErrorInvalidResourceHandle,
+                     "cudaEventElapsedTime: events must be live, recorded and timing-enabled");
+  }
+  *ms = std::chrono::duration<float, std::milli>(end->when - start->when).count();
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  ApiLock lock(api_mutex());
+  if (event == nullptr || handles().events.erase(event) == 0) {
+    return set_error(cudaErrorInvalidResourceHandle, "cudaEventDestroy: not a live event");
+  }
+  delete event;
+  return cudaSuccess;
+}
+
+namespace cudasim {
+
+const char* last_error_detail() {
+  return detail::last_detail.c_str();
+}
+
+Counters counters() {
+  detail::ApiLock lock(detail::api_mutex());
+  return detail::mutable_counters();
+}
+
+void reset_counters() {
+  detail::ApiLock lock(detail::api_mutex());
+  detail::mutable_counters() = Counters{};
+}
+
+int64_t launches_of(const std::string& kernel_name) {
+  detail::ApiLock lock(detail::api_mutex());
+  const auto& by = detail::mutable_counters().launches_by_kernel;
+  auto it = by.find(kernel_name);
+  return it == by.end() ? 0 : it->second;
+}
+
+}  // namespace cudasim

@@ -1,0 +1,141 @@
+// Dataset, TensorDataset and Subset (dataset.h).
+#include <ember/data/dataset.h>
+
+#include <cstring>
+
+#include <ember/core/autograd/grad_mode.h>
+
+namespace ember::data {
+namespace {
+
+void check_index(const char* op, int64_t index, int64_t size) {
+  EMBER_CHECK(index >= 0 && index < size, IndexError, op, ": index ", index,
+              " is out of range for a dataset of size ", size);
+}
+
+// Stacks same-shaped tensors along a new dim 0 (torch.stack(tensors, 0)).
+Tensor stack(const std::vector<Tensor>& tensors) {
+  EMBER_CHECK(!tensors.empty(), ValueError, "stack: needs at least one tensor");
+  const Tensor& first = tensors[0];
+  EMBER_CHECK(first.defined(), ValueError, "stack: tensor 0 is undefined");
+  for (size_t i = 1; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    EMBER_CHECK(t.defined(), ValueError, "stack: tensor ", i, " is undefined");
+    EMBER_CHECK(t.sizes() == first.sizes(), ShapeError, "stack: tensor ", i, " has shape ",
+                t.sizes(), ", tensor 0 has shape ", first.sizes());
+    EMBER_CHECK(t.dtype() == first.dtype(), DTypeError, "stack: tensor ", i, " is ", t.dtype(),
+                ", tensor 0 is ", first.dtype());
+  }
+  Shape shape = first.sizes();
+  shape.insert(0, static_cast<int64_t>(tensors.size()));
+  NoGradGuard no_grad;
+  Tensor out = empty(shape, TensorOptions(first.dtype()).device(first.device()));
+  for (size_t i = 0; i < tensors.size(); ++i)
+    out.select(0, static_cast<int64_t>(i)).copy_(tensors[i]);
+  return out;
+}
+
+// Rows of `src` (dim 0) at `indices`, as a new contiguous tensor (index_select on dim 0).
+Tensor index_rows(const Tensor& src, std::span<const int64_t> indices) {
+  EMBER_CHECK(src.defined() && src.dim() >= 1, ShapeError,
+              "index_rows: source needs at least one dim");
+  const int64_t rows = src.size(0);
+  for (int64_t i : indices) check_index("index_rows", i, rows);
+  Shape shape = src.sizes();
+  shape[0] = static_cast<int64_t>(indices.size());
+  NoGradGuard no_grad;
+  Tensor out = empty(shape, TensorOptions(src.dtype()).device(src.device()));
+  if (out.numel() == 0) return out;
+  if (src.device().is_cpu() && src.is_contiguous()) {
+    // The hot path: one memcpy per row, runs of consecutive indices merged into one.
+    const int64_t row_bytes = src.nbytes() / rows;
+    const auto* from = static_cast<const char*>(src.data_ptr());
+    auto* to = static_cast<char*>(out.data_ptr());
+    const size_t n = indices.size();
+    for (size_t i = 0; i < n;) {
+      size_t j = i + 1;
+      while (j < n && indices[j] == indices[j - 1] + 1) ++j;
+      std::memcpy(to + static_cast<int64_t>(i) * row_bytes, from + indices[i] * row_bytes,
+                  static_cast<size_t>(j - i) * static_cast<size_t>(row_bytes));
+      i = j;
+    }
+    return out;
+  }
+  for (size_t i = 0; i < indices.size(); ++i)
+    out.select(0, static_cast<int64_t>(i)).copy_(src.select(0, indices[i]));
+  return out;
+}
+
+}  // namespace
+
+Batch Dataset::get_batch(std::span<const int64_t> indices) const {
+  std::vector<Tensor> data, targets;
+  data.reserve(indices.size());
+  targets.reserve(indices.size());
+  for (int64_t i : indices) {
+    Example e = get(i);
+    data.push_back(std::move(e.data));
+    targets.push_back(std::move(e.target));
+  }
+  Batch b;
+  if (indices.empty()) return b;
+  b.data = stack(data);
+  bool any_target = false, all_targets = true;
+  for (const Tensor& t : targets) {
+    any_target |= t.defined();
+    all_targets &= t.defined();
+  }
+  EMBER_CHECK(any_target == all_targets, ValueError,
+              "Dataset::get_batch: some examples have a target and some don't");
+  if (all_targets) b.target = stack(targets);
+  return b;
+}
+
+// ---- TensorDataset ----------------------------------------------------------------------
+
+TensorDataset::TensorDataset(Tensor data, Tensor targets) {
+  EMBER_CHECK(data.defined() && targets.defined(), ValueError,
+              "TensorDataset: data and targets must both be defined");
+  EMBER_CHECK(data.dim() >= 1 && targets.dim() >= 1, ShapeError,
+              "TensorDataset: data and targets need a leading example dim (got shapes ",
+              data.sizes(), " and ", targets.sizes(), ")");
+  EMBER_CHECK(data.size(0) == targets.size(0), ShapeError, "TensorDataset: ", data.size(0),
+              " data rows but ", targets.size(0), " targets");
+  data_ = data.detach().contiguous();
+  targets_ = targets.detach().contiguous();
+}
+
+Example TensorDataset::get(int64_t index) const {
+  check_index("TensorDataset::get", index, size());
+  return {data_.select(0, index), targets_.select(0, index)};
+}
+
+Batch TensorDataset::get_batch(std::span<const int64_t> indices) const {
+  return {index_rows(data_, indices), index_rows(targets_, indices)};
+}
+
+// ---- Subset -----------------------------------------------------------------------------
+
+Subset::Subset(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> indices)
+    : dataset_(std::move(dataset)), indices_(std::move(indices)) {
+  EMBER_CHECK(dataset_ != nullptr, ValueError, "Subset: dataset is null");
+  const int64_t n = dataset_->size();
+  for (int64_t i : indices_) check_index("Subset", i, n);
+}
+
+Example Subset::get(int64_t index) const {
+  check_index("Subset::get", index, size());
+  return dataset_->get(indices_[index]);
+}
+
+Batch Subset::get_batch(std::span<const int64_t> indices) const {
+  std::vector<int64_t> mapped;
+  mapped.reserve(indices.size());
+  for (int64_t i : indices) {
+    check_index("Subset::get_batch", i, size());
+    mapped.push_back(indices_[i]);
+  }
+  return dataset_->get_batch(mapped);
+}
+
+}  // namespace ember::data

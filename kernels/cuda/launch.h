@@ -1,0 +1,60 @@
+// The one way ember launches a kernel. Under nvcc `launch(...)` is `kernel<<<grid, block, smem,
+// stream>>>(args...)` followed by a cudaGetLastError check; under cudasim it runs the
+// simulator. Either way an invalid configuration (more than 1024 threads, a zero-sized grid or
+// block, dimensions over the limits, too much dynamic shared memory) or a failed kernel throws
+// ember::CudaError naming the kernel and its configuration. The runtime (real or simulated)
+// does the validating, so the rules are exactly the runtime's.
+//
+// Internal: included by kernels/cuda/*.cu only (the <<<>>> syntax needs nvcc).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+
+#include <ember/core/error.h>
+#include <ember/kernels/cuda/check.h>
+
+namespace ember::kernels::cuda {
+
+namespace detail {
+
+[[noreturn]] inline void throw_launch_failure(const char* name, cudaError_t err, dim3 grid,
+                                              dim3 block, size_t smem) {
+  throw CudaError(::ember::detail::str_cat(
+      "CUDA kernel '", name, "' (grid (", grid.x, ",", grid.y, ",", grid.z, "), block (", block.x,
+      ",", block.y, ",", block.z, "), ", smem, " bytes of dynamic shared memory) failed: ",
+      cudaGetErrorName(err), " (", cudaGetErrorString(err), ")", simulator_detail()));
+}
+
+}  // namespace detail
+
+// The block's dynamic shared memory (the `smem` bytes given to launch), viewed as T[].
+#if defined(EMBER_CUDASIM)
+template <typename T>
+inline T* dynamic_smem() {
+  return static_cast<T*>(::cudasim::detail::dynamic_shared_memory());
+}
+#else
+template <typename T>
+__device__ __forceinline__ T* dynamic_smem() {
+  extern __shared__ __align__(16) unsigned char ember_dynamic_smem[];
+  return reinterpret_cast<T*>(ember_dynamic_smem);
+}
+#endif
+
+template <typename... Params, typename... Args>
+void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
+            cudaStream_t stream, Args... args) {
+#if defined(EMBER_CUDASIM)
+  ::cudasim::launch(name, grid, block, smem, stream, [&] { kernel(args...); });
+#else
+  // clang-format off
+  kernel<<<grid, block, smem, stream>>>(args...);
+  // clang-format on
+#endif
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess) detail::throw_launch_failure(name, err, grid, block, smem);
+}
+
+}  // namespace ember::kernels::cuda

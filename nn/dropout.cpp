@@ -1,0 +1,21 @@
+// nn::Dropout: the module form of ember::dropout (core/fused.h), switched by train()/eval().
+#include <ember/nn/dropout.h>
+
+#include <ember/core/fused.h>
+
+namespace ember::nn {
+
+Dropout::Dropout(double prob, Generator* gen) : p(prob), gen_(gen) {
+  EMBER_CHECK(p >= 0.0 && p <= 1.0, ValueError,
+              "Dropout: probability has to be between 0 and 1, but got ", p);
+}
+
+Tensor Dropout::forward(const Tensor& x) {
+  return dropout(x, p, is_training(), gen_);
+}
+
+std::string Dropout::extra_repr() const {
+  return detail::str_cat("p=", p);
+}
+
+}  // namespace ember::nn

@@ -1,0 +1,40 @@
+// nn::functional ops that are compositions rather than single ember:: ops.
+#include <ember/nn/functional.h>
+
+#include <limits>
+
+namespace ember::nn::functional {
+
+Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, Reduction reduction,
+                                        const Tensor& weight, const Tensor& pos_weight) {
+  constexpr const char* op = "binary_cross_entropy_with_logits";
+  EMBER_CHECK(x.defined() && y.defined(), ValueError, op, ": undefined input or target");
+  EMBER_CHECK(is_floating(x.dtype()) && is_floating(y.dtype()), DTypeError, op,
+              ": input and target must be floating point, got ", x.dtype(), " and ", y.dtype());
+  EMBER_CHECK(x.sizes() == y.sizes(), ShapeError, op, ": target size ", y.sizes(),
+              " must be the same as input size ", x.sizes());
+  // softplus(z) with an infinite threshold is exactly max(z, 0) + log1p(exp(-|z|)) (see
+  // SoftplusF), and its derivative is sigmoid(z) everywhere, including z = 0 where a
+  // composition of relu and abs would get the subgradient wrong.
+  constexpr double kNoThreshold = std::numeric_limits<double>::infinity();
+  Tensor loss;
+  if (pos_weight.defined()) {
+    // (1 - y) x + (1 + (pw - 1) y) softplus(-x): the positive term log(1 + e^-x) scaled.
+    Tensor log_weight = 1.0 + (pos_weight - 1.0) * y;
+    loss = (1.0 - y) * x + log_weight * ember::softplus(-x, 1.0, kNoThreshold);
+  } else {
+    loss = ember::softplus(x, 1.0, kNoThreshold) - x * y;
+  }
+  if (weight.defined()) loss = loss * weight;
+  switch (reduction) {
+    case Reduction::None:
+      return loss;
+    case Reduction::Sum:
+      return ember::sum(loss);
+    case Reduction::Mean:
+      return ember::mean(loss);
+  }
+  return loss;
+}
+
+}  // namespace ember::nn::functional

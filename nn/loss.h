@@ -1,0 +1,61 @@
+// Loss modules: each holds its options and computes forward(input, target) through
+// nn::functional.
+#pragma once
+
+#include <cstdint>
+
+#include <ember/nn/module.h>
+
+namespace ember::nn {
+
+// Base for two-input criteria: forward(input, target) and operator()(input, target).
+class Loss : public Module {
+ public:
+  explicit Loss(Reduction reduction) : reduction(reduction) {}
+  using Module::forward;  // the one-input form throws: a loss needs a target
+  virtual Tensor forward(const Tensor& input, const Tensor& target) = 0;
+  Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
+  Reduction reduction;
+};
+
+// Softmax + negative log-likelihood on (N, C) logits and (N) int64 class targets; samples
+// whose target is ignore_index are skipped (and excluded from the mean).
+class CrossEntropyLoss : public Loss {
+ public:
+  explicit CrossEntropyLoss(Reduction reduction = Reduction::Mean, int64_t ignore_index = -100)
+      : Loss(reduction), ignore_index(ignore_index) {}
+  using Loss::forward;
+  Tensor forward(const Tensor& input, const Tensor& target) override;
+  int64_t ignore_index;
+};
+
+// Negative log-likelihood on (N, C) log-probabilities (e.g. log_softmax output).
+class NLLLoss : public Loss {
+ public:
+  explicit NLLLoss(Reduction reduction = Reduction::Mean, int64_t ignore_index = -100)
+      : Loss(reduction), ignore_index(ignore_index) {}
+  using Loss::forward;
+  Tensor forward(const Tensor& input, const Tensor& target) override;
+  int64_t ignore_index;
+};
+
+// Mean (or sum) of squared differences.
+class MSELoss : public Loss {
+ public:
+  explicit MSELoss(Reduction reduction = Reduction::Mean) : Loss(reduction) {}
+  using Loss::forward;
+  Tensor forward(const Tensor& input, const Tensor& target) override;
+};
+
+// Sigmoid + binary cross-entropy on logits, numerically stable at any |x|. Optional
+// per-element `weight` and per-class `pos_weight` as in PyTorch.
+class BCEWithLogitsLoss : public Loss {
+ public:
+  explicit BCEWithLogitsLoss(Reduction reduction = Reduction::Mean, Tensor weight = Tensor(),
+                             Tensor pos_weight = Tensor());
+  using Loss::forward;
+  Tensor forward(const Tensor& input, const Tensor& target) override;
+  Tensor weight, pos_weight;
+};
+
+}  // namespace ember::nn

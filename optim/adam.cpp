@@ -1,0 +1,78 @@
+// Adam / AdamW: option validation (PyTorch's rules) and the step loop over groups.
+#include <ember/optim/adam.h>
+
+#include <ember/core/autograd/grad_mode.h>
+#include <ember/core/fused.h>
+
+namespace ember::optim {
+
+void AdamOptions::visit_fields(const FieldVisitor& fn) {
+  fn("lr", &lr_, nullptr);
+  fn("beta1", &betas_.first, nullptr);
+  fn("beta2", &betas_.second, nullptr);
+  fn("eps", &eps_, nullptr);
+  fn("weight_decay", &weight_decay_, nullptr);
+  fn("amsgrad", nullptr, &amsgrad_);
+}
+
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& defaults)
+    : Adam(std::vector<ParamGroup>{ParamGroup(std::move(params))}, defaults) {}
+
+Adam::Adam(std::vector<ParamGroup> groups, const AdamOptions& defaults)
+    : Adam(std::move(groups), defaults, false, "Adam") {}
+
+Adam::Adam(std::vector<ParamGroup> groups, const AdamOptions& defaults, bool decoupled,
+           const char* name)
+    : Optimizer(defaults.clone()), decoupled_(decoupled), name_(name) {
+  init_groups(std::move(groups), name_);
+}
+
+void Adam::check_options(const OptimizerOptions& options) const {
+  const auto* o = dynamic_cast<const AdamOptions*>(&options);
+  EMBER_CHECK(o != nullptr, ValueError, name_, ": a parameter group's options must be AdamOptions");
+  EMBER_CHECK(o->lr() >= 0, ValueError, name_, ": invalid learning rate ", o->lr());
+  EMBER_CHECK(o->eps() >= 0, ValueError, name_, ": invalid eps ", o->eps());
+  const auto [b1, b2] = o->betas();
+  EMBER_CHECK(b1 >= 0 && b1 < 1, ValueError, name_, ": invalid beta1 ", b1, " (must be in [0, 1))");
+  EMBER_CHECK(b2 >= 0 && b2 < 1, ValueError, name_, ": invalid beta2 ", b2, " (must be in [0, 1))");
+  EMBER_CHECK(o->weight_decay() >= 0, ValueError, name_, ": invalid weight_decay ",
+              o->weight_decay());
+}
+
+void Adam::check_state(const std::string& key, const ParamState& st) const {
+  EMBER_CHECK(st.step >= 1 && st.find("exp_avg") && st.find("exp_avg_sq"), ValueError,
+              "Optimizer::load_state_dict: ", name_, " state '", key,
+              "' needs step, exp_avg and exp_avg_sq together");
+}
+
+void Adam::step() {
+  NoGradGuard no_grad;
+  for (ParamGroup& group : param_groups_) {
+    const auto& o = static_cast<const AdamOptions&>(group.options());
+    for (Tensor& p : group.params()) {
+      Tensor g = p.grad();
+      if (!g.defined()) continue;
+      g = g.contiguous();
+      ParamState& st = mutable_state(p);
+      // Moments start at zero (the kernel reads them); the step count only advances once
+      // the update went through, so a failed step leaves a consistent state.
+      Tensor* m = st.find("exp_avg");
+      if (m == nullptr) m = &st.set("exp_avg", zeros_like(p));
+      Tensor* v = st.find("exp_avg_sq");
+      if (v == nullptr) v = &st.set("exp_avg_sq", zeros_like(p));
+      Tensor* vmax = nullptr;
+      if (o.amsgrad()) {
+        vmax = st.find("max_exp_avg_sq");
+        if (vmax == nullptr) vmax = &st.set("max_exp_avg_sq", zeros_like(p));
+      }
+      // Re-find: set() may have moved the earlier buffers.
+      m = st.find("exp_avg");
+      v = st.find("exp_avg_sq");
+      fused::adam_step_(p, g, *m, *v, vmax, o.lr(), o.betas().first, o.betas().second, o.eps(),
+                        o.weight_decay(), decoupled_, st.step + 1);
+      ++st.step;
+    }
+  }
+}
+
+}  // namespace ember::optim

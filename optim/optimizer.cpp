@@ -1,0 +1,264 @@
+// Optimizer base: parameter groups, per-parameter state, zero_grad and the state_dict
+// format (see optimizer.h). load_state_dict parses and validates the whole dict into new
+// state first and only then swaps it in, so a bad checkpoint leaves the optimizer as it was.
+#include <ember/optim/optimizer.h>
+
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include <ember/core/autograd/grad_mode.h>
+
+namespace ember::optim {
+namespace {
+
+Tensor scalar(double v) {
+  return scalar_tensor(v, kFloat64);
+}
+
+// The value of a one-element tensor, or a ValueError naming the key.
+double scalar_value(const std::string& key, const Tensor& t) {
+  EMBER_CHECK(t.defined() && t.numel() == 1, ValueError, "Optimizer::load_state_dict: '", key,
+              "' must hold a single number, got ",
+              t.defined() ? t.sizes().str() : std::string("an undefined tensor"));
+  return t.item<double>();
+}
+
+// Parses "<prefix>.<index>.<rest>"; false if `key` does not have that form.
+bool split_key(std::string_view key, std::string_view prefix, int64_t& index,
+               std::string_view& rest) {
+  if (key.size() <= prefix.size() + 1 || key.substr(0, prefix.size()) != prefix ||
+      key[prefix.size()] != '.')
+    return false;
+  key.remove_prefix(prefix.size() + 1);
+  const size_t dot = key.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == key.size()) return false;
+  const auto [end, ec] = std::from_chars(key.data(), key.data() + dot, index);
+  if (ec != std::errc() || end != key.data() + dot || index < 0) return false;
+  rest = key.substr(dot + 1);
+  return true;
+}
+
+}  // namespace
+
+// ---- ParamGroup -------------------------------------------------------------------------
+
+ParamGroup::ParamGroup(const ParamGroup& other)
+    : params_(other.params_), options_(other.options_ ? other.options_->clone() : nullptr) {}
+
+ParamGroup& ParamGroup::operator=(const ParamGroup& other) {
+  if (this != &other) {
+    params_ = other.params_;
+    options_ = other.options_ ? other.options_->clone() : nullptr;
+  }
+  return *this;
+}
+
+OptimizerOptions& ParamGroup::options() {
+  EMBER_CHECK(options_ != nullptr, ValueError, "ParamGroup::options: the group has no options");
+  return *options_;
+}
+
+const OptimizerOptions& ParamGroup::options() const {
+  EMBER_CHECK(options_ != nullptr, ValueError, "ParamGroup::options: the group has no options");
+  return *options_;
+}
+
+// ---- ParamState -------------------------------------------------------------------------
+
+Tensor* ParamState::find(std::string_view name) {
+  for (auto& [n, t] : buffers)
+    if (n == name) return &t;
+  return nullptr;
+}
+
+const Tensor* ParamState::find(std::string_view name) const {
+  return const_cast<ParamState*>(this)->find(name);
+}
+
+Tensor& ParamState::set(std::string_view name, Tensor value) {
+  if (Tensor* t = find(name)) return *t = std::move(value);
+  buffers.emplace_back(std::string(name), std::move(value));
+  return buffers.back().second;
+}
+
+// ---- Optimizer --------------------------------------------------------------------------
+
+Optimizer::Optimizer(std::unique_ptr<OptimizerOptions> defaults) : defaults_(std::move(defaults)) {}
+
+void Optimizer::init_groups(std::vector<ParamGroup> groups, const char* name) {
+  check_options(*defaults_);
+  EMBER_CHECK(!groups.empty(), ValueError, name, ": got an empty parameter list");
+  for (const ParamGroup& g : groups) add_param_group(g);
+}
+
+void Optimizer::add_param_group(const ParamGroup& group) {
+  EMBER_CHECK(!group.params().empty(), ValueError, "add_param_group: the group has no parameters");
+  std::unordered_set<const TensorImpl*> seen;
+  for (const ParamGroup& g : param_groups_)
+    for (const Tensor& p : g.params()) seen.insert(p.impl());
+  for (size_t i = 0; i < group.params().size(); ++i) {
+    const Tensor& p = group.params()[i];
+    EMBER_CHECK(p.defined(), ValueError, "add_param_group: parameter ", i, " is undefined");
+    EMBER_CHECK(is_floating(p.dtype()), DTypeError, "add_param_group: parameter ", i, " is ",
+                p.dtype(), "; only floating-point tensors can be optimized");
+    EMBER_CHECK(p.is_leaf(), ValueError, "add_param_group: parameter ", i, " (shape ", p.sizes(),
+                ") is not a leaf tensor; can't optimize a tensor computed from others");
+    EMBER_CHECK(seen.insert(p.impl()).second, ValueError, "add_param_group: parameter ", i,
+                " (shape ", p.sizes(), ") appears more than once across parameter groups");
+  }
+  ParamGroup copy(group);
+  if (!copy.has_options()) copy.set_options(defaults_->clone());
+  check_options(copy.options());
+  param_groups_.push_back(std::move(copy));
+}
+
+void Optimizer::zero_grad(bool set_to_none) {
+  NoGradGuard no_grad;
+  for (ParamGroup& group : param_groups_) {
+    for (Tensor& p : group.params()) {
+      Tensor g = p.grad();
+      if (!g.defined()) continue;
+      if (set_to_none) {
+        p.set_grad(Tensor());
+      } else {
+        g.zero_();
+      }
+    }
+  }
+}
+
+const ParamState* Optimizer::state(const Tensor& param) const {
+  if (!param.defined()) return nullptr;
+  const auto it = state_.find(param.impl());
+  return it == state_.end() ? nullptr : &it->second;
+}
+
+void Optimizer::check_state(const std::string&, const ParamState&) const {}
+
+StateDict Optimizer::state_dict() const {
+  StateDict out;
+  int64_t index = 0;
+  std::vector<const Tensor*> params;
+  for (size_t g = 0; g < param_groups_.size(); ++g) {
+    const ParamGroup& group = param_groups_[g];
+    const std::string prefix = "param_groups." + std::to_string(g) + ".";
+    std::vector<int64_t> ids;
+    for (const Tensor& p : group.params()) {
+      ids.push_back(index++);
+      params.push_back(&p);
+    }
+    out.emplace_back(prefix + "params", from_vector<int64_t>(ids));
+    std::unique_ptr<OptimizerOptions> opts = group.options().clone();
+    opts->visit_fields([&](std::string_view name, double* number, bool* flag) {
+      out.emplace_back(prefix + std::string(name), scalar(number ? *number : (*flag ? 1 : 0)));
+    });
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    const ParamState* st = state(*params[i]);
+    if (st == nullptr) continue;
+    const std::string prefix = "state." + std::to_string(i) + ".";
+    if (st->step > 0) out.emplace_back(prefix + "step", scalar(static_cast<double>(st->step)));
+    for (const auto& [name, t] : st->buffers) out.emplace_back(prefix + name, t.clone());
+  }
+  return out;
+}
+
+void Optimizer::load_state_dict(const StateDict& sd) {
+  constexpr const char* kOp = "Optimizer::load_state_dict";
+  std::vector<const Tensor*> params;
+  for (const ParamGroup& g : param_groups_)
+    for (const Tensor& p : g.params()) params.push_back(&p);
+
+  std::map<std::string, const Tensor*> entries;
+  for (const auto& [key, t] : sd) {
+    EMBER_CHECK(entries.emplace(key, &t).second, ValueError, kOp, ": duplicate key '", key, "'");
+  }
+  std::set<std::string> used;
+  auto take = [&](const std::string& key) -> const Tensor& {
+    const auto it = entries.find(key);
+    EMBER_CHECK(it != entries.end(), ValueError, kOp, ": missing key '", key,
+                "' (was the state saved by a different kind of optimizer?)");
+    used.insert(key);
+    return *it->second;
+  };
+
+  // Groups: same count, same sizes; hyper-parameters read into fresh options.
+  std::vector<std::unique_ptr<OptimizerOptions>> new_options;
+  for (size_t g = 0; g < param_groups_.size(); ++g) {
+    const std::string prefix = "param_groups." + std::to_string(g) + ".";
+    const Tensor& ids = take(prefix + "params");
+    const auto expected = static_cast<int64_t>(param_groups_[g].params().size());
+    EMBER_CHECK(ids.defined() && ids.dim() == 1 && ids.numel() == expected, ValueError, kOp,
+                ": param group ", g, " has ", expected, " parameters, the state_dict's has ",
+                ids.defined() ? ids.numel() : 0);
+    std::unique_ptr<OptimizerOptions> opts = param_groups_[g].options().clone();
+    opts->visit_fields([&](std::string_view name, double* number, bool* flag) {
+      const std::string key = prefix + std::string(name);
+      const double v = scalar_value(key, take(key));
+      if (number != nullptr) {
+        *number = v;
+      } else {
+        EMBER_CHECK(v == 0 || v == 1, ValueError, kOp, ": '", key, "' is a flag (0 or 1), got ", v);
+        *flag = v != 0;
+      }
+    });
+    try {
+      check_options(*opts);
+    } catch (const Error& e) {
+      throw ValueError(detail::str_cat(kOp, ": param group ", g, ": ", e.what()));
+    }
+    new_options.push_back(std::move(opts));
+  }
+
+  // Per-parameter state, converted to each parameter's dtype and device.
+  const std::vector<std::string> names = state_names();
+  std::map<int64_t, ParamState> new_state;
+  for (const auto& [key, value] : sd) {
+    const Tensor* t = &value;
+    int64_t index = 0;
+    std::string_view rest;
+    if (split_key(key, "param_groups", index, rest)) {
+      EMBER_CHECK(used.count(key), ValueError, kOp, ": unexpected key '", key,
+                  "' (the optimizer has ", param_groups_.size(),
+                  " param groups with different hyper-parameters)");
+      continue;
+    }
+    EMBER_CHECK(split_key(key, "state", index, rest), ValueError, kOp, ": unexpected key '", key,
+                "'");
+    EMBER_CHECK(index < static_cast<int64_t>(params.size()), ValueError, kOp, ": '", key,
+                "' refers to parameter ", index, " but the optimizer has ", params.size());
+    const Tensor& param = *params[index];
+    ParamState& st = new_state[index];
+    if (rest == "step") {
+      const double v = scalar_value(key, *t);
+      EMBER_CHECK(v >= 1 && v == std::floor(v) && v < 9.0e15, ValueError, kOp, ": '", key,
+                  "' must be a positive whole number, got ", v);
+      st.step = static_cast<int64_t>(v);
+      continue;
+    }
+    bool known = false;
+    for (const std::string& n : names) known |= n == rest;
+    EMBER_CHECK(known, ValueError, kOp, ": unexpected key '", key,
+                "' (not a state buffer of this optimizer)");
+    EMBER_CHECK(t->defined() && t->sizes() == param.sizes(), ShapeError, kOp, ": '", key,
+                "' has shape ", t->defined() ? t->sizes().str() : std::string("(undefined)"),
+                ", parameter ", index, " has shape ", param.sizes());
+    // A copy of our own: the caller may keep using the dict's tensors.
+    Tensor copy = t->to(param.device(), param.dtype());
+    if (copy.shares_storage(*t)) copy = copy.clone();
+    copy = copy.contiguous();
+    st.set(rest, std::move(copy));
+  }
+  for (const auto& [index, st] : new_state) check_state("state." + std::to_string(index), st);
+
+  // Everything is valid: commit.
+  for (size_t g = 0; g < param_groups_.size(); ++g)
+    param_groups_[g].set_options(std::move(new_options[g]));
+  state_.clear();
+  for (auto& [index, st] : new_state) state_[params[index]->impl()] = std::move(st);
+}
+
+}  // namespace ember::optim

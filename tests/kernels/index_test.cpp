@@ -1,0 +1,140 @@
+// gather / scatter_add against naive coordinate loops, along every dim of a 3-d tensor,
+// with a strided (transposed) operand, duplicate indices, and out-of-range indices reported
+// by position with nothing written.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include <ember/kernels/cpu/index.h>
+
+#include "kernels/test_util.h"
+
+namespace ember::kernels {
+namespace {
+
+using testing::coords_of;
+using testing::make_layout;
+using testing::offset_at;
+
+// x: (4, 5, 6) contiguous; index: (3, 4, 2) shaped, values in [0, x.size(dim)).
+TEST(Gather, EveryDimMatchesNaive) {
+  const Layout x_full = make_layout({4, 5, 6});
+  const std::vector<double> x = testing::random_vector<double>(120, 61);
+  const int64_t isz[3] = {3, 4, 2};
+  for (int dim = 0; dim < 3; ++dim) {
+    Layout xl = make_layout({isz[0], isz[1], isz[2]});              // index sizes ...
+    for (int d = 0; d < 3; ++d) xl.strides[d] = x_full.strides[d];  // ... x strides
+    std::vector<int64_t> index(24);
+    for (int64_t p = 0; p < 24; ++p) index[p] = (p * 5 + 1) % x_full.sizes[dim];
+    std::vector<double> out(24);
+    ASSERT_EQ(cpu::gather(kFloat64, dim, xl, x_full.sizes[dim], x.data(), index.data(), out.data()),
+              -1);
+    for (int64_t p = 0; p < 24; ++p) {
+      auto c = coords_of(xl, p);
+      c[dim] = index[p];
+      ASSERT_EQ(out[p], x[offset_at(x_full, c)]) << "dim " << dim << " p " << p;
+    }
+  }
+}
+
+TEST(Gather, StridedSourceAndAllDtypes) {
+  // x is the transpose of a (6, 4) buffer: sizes (4, 6), strides (1, 4). Gather along dim 1
+  // (the cross-entropy pick pattern: one column per row).
+  std::vector<int64_t> xi(24);
+  for (int64_t k = 0; k < 24; ++k) xi[k] = 100 + k;
+  const Layout xl = make_layout({4, 1}, {1, 4});
+  const std::vector<int64_t> index = {5, 0, 3, 2};
+  std::vector<int64_t> out(4);
+  ASSERT_EQ(cpu::gather(kInt64, 1, xl, 6, xi.data(), index.data(), out.data()), -1);
+  for (int64_t r = 0; r < 4; ++r) EXPECT_EQ(out[r], xi[r + 4 * index[r]]);
+
+  const std::vector<float> xf = {1, 2, 3, 4, 5, 6};  // (2, 3)
+  std::vector<float> of(2);
+  const std::vector<int64_t> idx = {2, 1};
+  ASSERT_EQ(
+      cpu::gather(kFloat32, 1, make_layout({2, 1}, {3, 1}), 3, xf.data(), idx.data(), of.data()),
+      -1);
+  EXPECT_EQ(of, (std::vector<float>{3, 5}));
+  const bool xb[4] = {true, false, false, true};
+  bool ob[2];
+  const std::vector<int64_t> ib = {1, 0};
+  ASSERT_EQ(cpu::gather(kBool, 0, make_layout({2}), 4, xb, ib.data(), ob), -1);
+  EXPECT_FALSE(ob[0]);
+  EXPECT_TRUE(ob[1]);
+}
+
+TEST(Gather, LargeParallel) {
+  const int64_t rows = 50000, cols = 3;
+  std::vector<double> x(rows * cols);
+  for (int64_t k = 0; k < rows * cols; ++k) x[k] = double(k);
+  std::vector<int64_t> index(rows);
+  for (int64_t r = 0; r < rows; ++r) index[r] = r % cols;
+  std::vector<double> out(rows);
+  ASSERT_EQ(cpu::gather(kFloat64, 1, make_layout({rows, 1}, {cols, 1}), cols, x.data(),
+                        index.data(), out.data()),
+            -1);
+  for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(out[r], double(r * cols + r % cols));
+}
+
+TEST(Gather, ReportsFirstOutOfRange) {
+  const std::vector<double> x = {1, 2, 3};
+  std::vector<double> out(4, -7.0);
+  const std::vector<int64_t> index = {0, 2, 3, -1};
+  EXPECT_EQ(cpu::gather(kFloat64, 0, make_layout({4}), 3, x.data(), index.data(), out.data()), 2);
+  EXPECT_EQ(out, (std::vector<double>(4, -7.0)));  // nothing written
+  const std::vector<int64_t> neg = {0, -1};
+  EXPECT_EQ(cpu::gather(kFloat64, 0, make_layout({2}), 3, x.data(), neg.data(), out.data()), 1);
+  EXPECT_THROW(cpu::gather(kFloat64, 1, make_layout({2}), 3, x.data(), neg.data(), out.data()),
+               std::invalid_argument);
+}
+
+TEST(ScatterAdd, EveryDimWithDuplicatesMatchesNaive) {
+  const Layout o_full = make_layout({3, 4, 5});
+  const int64_t isz[3] = {3, 4, 2};
+  const std::vector<double> src = testing::random_vector<double>(24, 71);
+  for (int dim = 0; dim < 3; ++dim) {
+    Layout ol = make_layout({isz[0], isz[1], isz[2]});
+    for (int d = 0; d < 3; ++d) ol.strides[d] = o_full.strides[d];
+    std::vector<int64_t> index(24);
+    for (int64_t p = 0; p < 24; ++p) index[p] = (p * 3) % 2;  // many collisions
+    std::vector<double> out(60, 1.0), want(60, 1.0);
+    ASSERT_EQ(cpu::scatter_add(kFloat64, dim, ol, o_full.sizes[dim], out.data(), index.data(),
+                               src.data()),
+              -1);
+    for (int64_t p = 0; p < 24; ++p) {
+      auto c = coords_of(ol, p);
+      c[dim] = index[p];
+      want[offset_at(o_full, c)] += src[p];
+    }
+    for (int64_t k = 0; k < 60; ++k) ASSERT_EQ(out[k], want[k]) << "dim " << dim << " k " << k;
+  }
+}
+
+TEST(ScatterAdd, EmbeddingBackwardPatternAndErrors) {
+  // out (5,) += src (6,) at index: the embedding-gradient shape along dim 0.
+  const std::vector<int64_t> index = {4, 0, 4, 4, 2, 0};
+  const std::vector<float> src = {1, 2, 3, 4, 5, 6};
+  std::vector<float> out(5, 0.0f);
+  ASSERT_EQ(
+      cpu::scatter_add(kFloat32, 0, make_layout({6}), 5, out.data(), index.data(), src.data()), -1);
+  EXPECT_EQ(out, (std::vector<float>{8, 0, 5, 0, 8}));
+  std::vector<int64_t> oi(2, 0);
+  const std::vector<int64_t> si = {7, 9, 11};
+  const std::vector<int64_t> ii = {1, 1, 0};
+  ASSERT_EQ(cpu::scatter_add(kInt64, 0, make_layout({3}), 2, oi.data(), ii.data(), si.data()), -1);
+  EXPECT_EQ(oi, (std::vector<int64_t>{11, 16}));
+  const std::vector<int64_t> bad = {0, 1, 5};
+  std::vector<int64_t> before = oi;
+  EXPECT_EQ(cpu::scatter_add(kInt64, 0, make_layout({3}), 2, oi.data(), bad.data(), si.data()), 2);
+  EXPECT_EQ(oi, before);
+  bool ob[1];
+  const bool sb[1] = {true};
+  const std::vector<int64_t> z = {0};
+  EXPECT_THROW(cpu::scatter_add(kBool, 0, make_layout({1}), 1, ob, z.data(), sb),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ember::kernels
