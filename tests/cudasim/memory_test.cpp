@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,17 @@ TEST(CudasimMemory, FreshAllocationsReadAsNaN) {
   void* zero = reinterpret_cast<void*>(1);
   EXPECT_EQ(cudaMalloc(&zero, 0), cudaSuccess);
   EXPECT_EQ(zero, nullptr);
+}
+
+TEST(CudasimMemory, ProtectionMechanismFollowsTheEnvironment) {
+  const char* forced = std::getenv("CUDASIM_PROTECTION");
+  const std::string mechanism = cudasim::protection_mechanism();
+  if (forced != nullptr && std::string(forced) == "mprotect") {
+    EXPECT_EQ(mechanism, "mprotect");
+  } else {
+    EXPECT_TRUE(mechanism == "pkey" || mechanism == "mprotect") << mechanism;
+  }
+  RecordProperty("protection", mechanism);
 }
 
 TEST(CudasimMemoryDeathTest, HostDereferenceOfADevicePointerCrashes) {

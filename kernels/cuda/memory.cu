@@ -1,0 +1,234 @@
+// The CUDA runtime calls behind kernels/cuda/memory.h: devices, per-device streams (Note
+// [Current stream]), raw and pinned allocations, async copies, events and cudasim's guards.
+#include <ember/kernels/cuda/memory.h>
+
+#include <cuda_runtime.h>
+
+#include <array>
+#include <atomic>
+#include <mutex>
+
+#include <ember/core/error.h>
+#include <ember/kernels/cuda/check.h>
+
+#if defined(EMBER_CUDASIM)
+#include <cudasim/memory.h>
+#endif
+
+namespace ember::kernels::cuda {
+namespace {
+
+constexpr int kMaxDevices = 64;
+
+cudaStream_t as_stream(void* stream) {
+  return static_cast<cudaStream_t>(stream);
+}
+cudaEvent_t as_event(void* event) {
+  return static_cast<cudaEvent_t>(event);
+}
+
+// Streams live until the process exits: destroying them from a static destructor would race
+// the runtime's own teardown.
+struct StreamTable {
+  std::array<std::atomic<cudaStream_t>, kMaxDevices> streams{};
+  std::mutex create;
+};
+
+StreamTable& stream_table() {
+  static auto* table = new StreamTable;
+  return *table;
+}
+
+// Runs `f` with `device` current, restoring the caller's device afterwards, so a call for
+// device 1 does not silently move the caller's later runtime calls there.
+template <typename F>
+void on_device(int device, F&& f) {
+  int previous = 0;
+  EMBER_CUDA_CHECK(cudaGetDevice(&previous));
+  if (previous != device) EMBER_CUDA_CHECK(cudaSetDevice(device));
+  try {
+    f();
+  } catch (...) {
+    if (previous != device) (void)cudaSetDevice(previous);
+    throw;
+  }
+  if (previous != device) EMBER_CUDA_CHECK(cudaSetDevice(previous));
+}
+
+}  // namespace
+
+thread_local int t_current_device = -1;  // ensure_device's cache; -1: not known
+
+void set_device(int device) {
+  t_current_device = -1;  // in case the call fails halfway
+  EMBER_CUDA_CHECK(cudaSetDevice(device));
+  t_current_device = device;
+}
+
+void ensure_device(int device) {
+  if (t_current_device != device) set_device(device);
+}
+
+int current_device() {
+  int device = 0;
+  EMBER_CUDA_CHECK(cudaGetDevice(&device));
+  return device;
+}
+
+DeviceProperties device_properties(int device) {
+  cudaDeviceProp prop{};
+  EMBER_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  DeviceProperties out;
+  out.name = prop.name;
+  out.total_memory = prop.totalGlobalMem;
+  out.multiprocessors = prop.multiProcessorCount;
+  out.major = prop.major;
+  out.minor = prop.minor;
+  out.max_threads_per_block = prop.maxThreadsPerBlock;
+  out.shared_memory_per_block = prop.sharedMemPerBlock;
+  return out;
+}
+
+bool is_simulated() {
+#if defined(EMBER_CUDASIM)
+  return true;
+#else
+  return false;
+#endif
+}
+
+void* current_stream(int device) {
+  EMBER_CHECK(device >= 0 && device < kMaxDevices, DeviceError, "CUDA device index ", device,
+              " is out of range (ember supports devices 0..", kMaxDevices - 1, ")");
+  StreamTable& table = stream_table();
+  // The fast path is one acquire load: every op asks for its stream.
+  cudaStream_t stream = table.streams[device].load(std::memory_order_acquire);
+  if (stream != nullptr) return stream;
+  std::lock_guard<std::mutex> lock(table.create);
+  stream = table.streams[device].load(std::memory_order_relaxed);
+  if (stream == nullptr) {
+    on_device(device, [&] {
+      EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    });
+    table.streams[device].store(stream, std::memory_order_release);
+  }
+  return stream;
+}
+
+void stream_synchronize(void* stream) {
+  EMBER_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream)));
+}
+
+void* device_malloc(size_t nbytes) {
+  void* ptr = nullptr;
+  const cudaError_t err = cudaMalloc(&ptr, nbytes);
+  if (err == cudaErrorMemoryAllocation) {
+    (void)cudaGetLastError();  // an answer for the caching allocator, not a sticky failure
+    return nullptr;
+  }
+  EMBER_CUDA_CHECK(err);
+  return ptr;
+}
+
+void device_free(void* ptr) {
+  EMBER_CUDA_CHECK(cudaFree(ptr));
+}
+
+void* pinned_malloc(size_t nbytes) {
+  void* ptr = nullptr;
+  const cudaError_t err = cudaMallocHost(&ptr, nbytes);
+  if (err == cudaErrorMemoryAllocation) {
+    (void)cudaGetLastError();
+    return nullptr;
+  }
+  EMBER_CUDA_CHECK(err);
+  return ptr;
+}
+
+void pinned_free(void* ptr) {
+  EMBER_CUDA_CHECK(cudaFreeHost(ptr));
+}
+
+void memcpy_h2d_async(void* dst_device, const void* src_host, size_t nbytes, void* stream) {
+  EMBER_CUDA_CHECK(
+      cudaMemcpyAsync(dst_device, src_host, nbytes, cudaMemcpyHostToDevice, as_stream(stream)));
+}
+
+void memcpy_d2h_async(void* dst_host, const void* src_device, size_t nbytes, void* stream) {
+  EMBER_CUDA_CHECK(
+      cudaMemcpyAsync(dst_host, src_device, nbytes, cudaMemcpyDeviceToHost, as_stream(stream)));
+}
+
+void memcpy_d2d_async(void* dst_device, const void* src_device, size_t nbytes, void* stream) {
+  EMBER_CUDA_CHECK(cudaMemcpyAsync(dst_device, src_device, nbytes, cudaMemcpyDeviceToDevice,
+                                   as_stream(stream)));
+}
+
+void memset_async(void* dst_device, int value, size_t nbytes, void* stream) {
+  EMBER_CUDA_CHECK(cudaMemsetAsync(dst_device, value, nbytes, as_stream(stream)));
+}
+
+void* event_create() {
+  cudaEvent_t event = nullptr;
+  EMBER_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDefault));
+  return event;
+}
+
+void event_destroy(void* event) {
+  EMBER_CUDA_CHECK(cudaEventDestroy(as_event(event)));
+}
+
+void event_record(void* event, void* stream) {
+  EMBER_CUDA_CHECK(cudaEventRecord(as_event(event), as_stream(stream)));
+}
+
+void event_synchronize(void* event) {
+  EMBER_CUDA_CHECK(cudaEventSynchronize(as_event(event)));
+}
+
+bool event_query(void* event) {
+#if defined(EMBER_CUDASIM)
+  // cudasim has no cudaEventQuery, and needs none: it runs every call to completion before
+  // returning, so any recorded event has completed.
+  (void)event;
+  return true;
+#else
+  const cudaError_t err = cudaEventQuery(as_event(event));
+  if (err == cudaErrorNotReady) {
+    (void)cudaGetLastError();  // "not yet" is an answer, not a failure
+    return false;
+  }
+  EMBER_CUDA_CHECK(err);
+  return true;
+#endif
+}
+
+float event_elapsed_ms(void* start, void* end) {
+  float ms = 0;
+  EMBER_CUDA_CHECK(cudaEventElapsedTime(&ms, as_event(start), as_event(end)));
+  return ms;
+}
+
+void register_block_guard(void* ptr, size_t usable, size_t guard) {
+#if defined(EMBER_CUDASIM)
+  cudasim::register_subblock_guard(ptr, usable, guard);
+#else
+  (void)ptr, (void)usable, (void)guard;
+#endif
+}
+
+void unregister_block_guard(void* ptr) {
+#if defined(EMBER_CUDASIM)
+  // Launches, copies and cuBLAS calls check guards as they go, so a damaged guard found only
+  // now means a write nothing else saw; fail loudly rather than hand the block out again.
+  if (!cudasim::unregister_subblock_guard(ptr)) {
+    throw CudaError(::ember::detail::str_cat(
+        "cudasim: the guard after device block ", ptr,
+        " was overwritten (found when the block was freed): ", cudasim::last_error_detail()));
+  }
+#else
+  (void)ptr;
+#endif
+}
+
+}  // namespace ember::kernels::cuda
