@@ -28,6 +28,9 @@ install(FILES ${PROJECT_BINARY_DIR}/emberConfig.cmake ${PROJECT_BINARY_DIR}/embe
   DESTINATION ${EMBER_CONFIG_DIR})
 
 set(EMBER_PC_PRIVATE_LIBS "-lz")
+if(TARGET ember_cudasim)
+  set(EMBER_PC_PRIVATE_LIBS "-lember_cudasim -lz")  # after -lember: static link order
+endif()
 if(EMBER_BLAS STREQUAL "oneDNN")
   string(APPEND EMBER_PC_PRIVATE_LIBS " -ldnnl")
 else()

@@ -9,6 +9,7 @@
 
 #include <ember/core/allocator.h>
 #include <ember/core/device.h>
+#include <ember/core/error.h>
 #include <ember/kernels/common/dtype.h>
 #include <ember/kernels/common/layout.h>
 #include <ember/kernels/common/op_kinds.h>
@@ -81,6 +82,15 @@ class Backend {
                          const int64_t* index, void* out) = 0;
   virtual int64_t scatter_add(DType dt, int dim, const Layout& ol, int64_t out_dim_size, void* out,
                               const int64_t* index, const void* src) = 0;
+
+  // Sorting along the middle axis of a contiguous (outer, r, inner) view: the first k of each
+  // row's stable order (kernels/cpu/sort.h). Not pure: a backend without a sort kernel
+  // inherits this error, and the op layer sorts such a device's tensors on the host.
+  virtual void sort(DType /*dt*/, const void* /*x*/, void* /*values*/, int64_t* /*indices*/,
+                    int64_t /*outer*/, int64_t /*r*/, int64_t /*inner*/, int64_t /*k*/,
+                    bool /*descending*/) {
+    throw DeviceError("sort is not implemented on this device's backend yet");
+  }
 
   // data movement and random
   virtual void copy(DType src_dt, const Layout& sl, const void* src, DType dst_dt, const Layout& dl,

@@ -1,26 +1,152 @@
-// CUDA device queries through the registered CUDA backend (none in a CPU-only build).
+// ember::cuda: device queries, synchronisation, memory statistics and events. Talks to the
+// GPU through kernels/cuda's plain-C++ headers and the CUDA backend, and only when a CUDA mode
+// is built (EMBER_WITH_CUDA); otherwise every query answers "no GPU".
 #include <ember/core/cuda.h>
 
 #include <ember/core/backend.h>
 #include <ember/core/error.h>
 
-namespace ember::cuda {
+#if defined(EMBER_WITH_CUDA)
+#include <ember/kernels/cuda/device.h>
+#include <ember/kernels/cuda/memory.h>
+#endif
+
+namespace ember {
+
+#if defined(EMBER_WITH_CUDA)
+int64_t cuda_backend_host_syncs(Backend& backend);  // core/cuda_backend.cpp
+#endif
+
+namespace cuda {
+namespace {
+
+CachingAllocator& allocator_of(int device) {
+  return backend(Device::cuda(device)).allocator();
+}
+
+}  // namespace
 
 int device_count() {
-  try {
-    backend(Device::cuda());
-    return 1;
-  } catch (const DeviceError&) {
-    return 0;
-  }
+#if defined(EMBER_WITH_CUDA)
+  return kernels::cuda::device_count();
+#else
+  return 0;
+#endif
 }
 
 bool is_available() {
   return device_count() > 0;
 }
 
-void synchronize() {
-  if (is_available()) backend(Device::cuda()).synchronize();
+bool is_simulated() {
+#if defined(EMBER_WITH_CUDA)
+  return kernels::cuda::is_simulated();
+#else
+  return false;
+#endif
 }
 
-}  // namespace ember::cuda
+std::string device_name(int device) {
+  EMBER_CHECK(device >= 0 && device < device_count(), DeviceError, "cuda::device_name: device ",
+              device, " does not exist (", device_count(), " CUDA device(s))");
+#if defined(EMBER_WITH_CUDA)
+  return kernels::cuda::device_properties(device).name;
+#else
+  return {};
+#endif
+}
+
+void synchronize() {
+  const int n = device_count();
+  for (int d = 0; d < n; ++d) backend(Device::cuda(d)).synchronize();
+}
+
+int64_t memory_allocated(int device) {
+  return allocator_of(device).stats().allocated_bytes;
+}
+
+int64_t max_memory_allocated(int device) {
+  return allocator_of(device).stats().peak_allocated_bytes;
+}
+
+int64_t memory_reserved(int device) {
+  return allocator_of(device).stats().reserved_bytes;
+}
+
+void reset_peak_memory_stats(int device) {
+  allocator_of(device).reset_peak_stats();
+}
+
+void empty_cache(int device) {
+  allocator_of(device).empty_cache();
+}
+
+AllocatorStats memory_stats(int device) {
+  return allocator_of(device).stats();
+}
+
+int64_t host_syncs(int device) {
+#if defined(EMBER_WITH_CUDA)
+  if (device >= 0 && device < device_count())
+    return cuda_backend_host_syncs(backend(Device::cuda(device)));
+#endif
+  (void)device;
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Event
+
+Event::Event(int device) : device_(device) {
+  const int n = device_count();
+  if (n == 0) return;  // no GPU: host wall-clock
+  EMBER_CHECK(device >= 0 && device < n, DeviceError, "cuda::Event: device ", device,
+              " does not exist (", n, " CUDA device(s))");
+#if defined(EMBER_WITH_CUDA)
+  kernels::cuda::ensure_device(device);
+  event_ = kernels::cuda::event_create();
+#endif
+}
+
+Event::~Event() {
+#if defined(EMBER_WITH_CUDA)
+  if (event_ != nullptr) {
+    try {
+      kernels::cuda::event_destroy(event_);
+    } catch (const Error&) {
+      // A destructor must not throw; a failing runtime at this point has failed louder before.
+    }
+  }
+#endif
+}
+
+void Event::record() {
+  recorded_ = true;
+  host_time_ = std::chrono::steady_clock::now();
+#if defined(EMBER_WITH_CUDA)
+  if (event_ != nullptr) {
+    kernels::cuda::ensure_device(device_);
+    kernels::cuda::event_record(event_, kernels::cuda::current_stream(device_));
+  }
+#endif
+}
+
+void Event::synchronize() {
+  EMBER_CHECK(recorded_, ValueError, "cuda::Event::synchronize: the event was never recorded");
+#if defined(EMBER_WITH_CUDA)
+  if (event_ != nullptr) kernels::cuda::event_synchronize(event_);
+#endif
+}
+
+float Event::elapsed_ms(const Event& end) const {
+  EMBER_CHECK(recorded_ && end.recorded_, ValueError,
+              "cuda::Event::elapsed_ms: both events must be recorded first");
+#if defined(EMBER_WITH_CUDA)
+  if (event_ != nullptr && end.event_ != nullptr)
+    return kernels::cuda::event_elapsed_ms(event_, end.event_);
+#endif
+  return std::chrono::duration<float, std::milli>(end.host_time_ - host_time_).count();
+}
+
+}  // namespace cuda
+}  // namespace ember

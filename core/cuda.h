@@ -1,12 +1,66 @@
-// CUDA device queries. Without a CUDA build (or without a GPU) is_available() is false and
-// device_count() is 0, so programs can pick the best device with one call.
+// CUDA devices from the public API: availability, synchronisation, the caching allocator's
+// memory statistics, and events for timing GPU work. No CUDA header is included: these work
+// (and report "no GPU") in a CPU-only build too, so programs pick the best device with one
+// call and benchmarks time both devices with one Event class.
 #pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <ember/core/allocator.h>
 
 namespace ember::cuda {
 
-bool is_available();
+// Number of usable CUDA devices: 0 without a CUDA build, a driver or a GPU. Under cudasim
+// (EMBER_CUDA=SIM) the simulator's one device counts.
 int device_count();
-// Waits for all queued GPU work (a no-op without CUDA).
+bool is_available();  // device_count() > 0
+// True when the CUDA device is cudasim, the CPU simulator (its timings are not a GPU's).
+bool is_simulated();
+// The device's name, e.g. "NVIDIA H100 80GB HBM3" (throws DeviceError if it does not exist).
+std::string device_name(int device = 0);
+
+// Waits for all queued work on every device ember has used (a no-op without CUDA).
 void synchronize();
+
+// The caching allocator of a device (bytes are rounded block sizes; see AllocatorStats).
+int64_t memory_allocated(int device = 0);      // handed out to tensors now
+int64_t max_memory_allocated(int device = 0);  // peak of memory_allocated
+int64_t memory_reserved(int device = 0);       // held from cudaMalloc (in use + cached)
+void reset_peak_memory_stats(int device = 0);
+// Returns every cached, fully free segment to the driver (cudaFree).
+void empty_cache(int device = 0);
+AllocatorStats memory_stats(int device = 0);
+
+// How often ember has made the host wait for `device` (copies to the host, synchronize(),
+// the index/target checks of gather, scatter_add and the losses). 0 for a device never used.
+int64_t host_syncs(int device = 0);
+
+// Marks a point in a device's stream for timing GPU work:
+//   cuda::Event start, stop;  start.record();  ...queue work...  stop.record();
+//   stop.synchronize();  float ms = start.elapsed_ms(stop);
+// Backed by a cudaEvent on the device's stream when CUDA is available; otherwise (CPU-only
+// build or no GPU) it records host wall-clock time at record(), so the same benchmark code
+// times CPU work. Under cudasim the events measure the simulator's host time.
+class Event {
+ public:
+  explicit Event(int device = 0);
+  ~Event();
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  void record();
+  // Waits until the work queued before record() has finished (a host-device sync).
+  void synchronize();
+  // Milliseconds from this event to `end`; both recorded, `end` completed.
+  float elapsed_ms(const Event& end) const;
+
+ private:
+  int device_;
+  void* event_ = nullptr;  // cudaEvent_t when CUDA is available
+  bool recorded_ = false;
+  std::chrono::steady_clock::time_point host_time_;
+};
 
 }  // namespace ember::cuda

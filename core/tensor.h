@@ -180,6 +180,28 @@ class Tensor {
   Tensor softmax(int dim) const;
   Tensor log_softmax(int dim) const;
   Tensor gather(int dim, const Tensor& index) const;
+  // tutorial ops (issue 6): method forms of the functions in the section at the end
+  std::vector<Tensor> split(int64_t split_size, int dim = 0) const;
+  std::vector<Tensor> split(const std::vector<int64_t>& split_sizes, int dim = 0) const;
+  std::vector<Tensor> chunk(int64_t chunks, int dim = 0) const;
+  std::vector<Tensor> unbind(int dim = 0) const;
+  Tensor norm(double p = 2) const;
+  Tensor norm(double p, const Shape& dims, bool keepdim = false) const;
+  Tensor prod() const;
+  Tensor prod(int dim, bool keepdim = false) const;
+  Tensor var(const Shape& dims = {}, double correction = 1, bool keepdim = false) const;
+  Tensor std(const Shape& dims = {}, double correction = 1, bool keepdim = false) const;
+  std::tuple<Tensor, Tensor> topk(int64_t k, int dim = -1, bool largest = true,
+                                  bool sorted = true) const;
+  std::tuple<Tensor, Tensor> kthvalue(int64_t k, int dim = -1, bool keepdim = false) const;
+  Tensor all() const;
+  Tensor all(int dim, bool keepdim = false) const;
+  Tensor any() const;
+  Tensor any(int dim, bool keepdim = false) const;
+  Tensor masked_fill(const Tensor& mask, double value) const;
+  Tensor index_select(int dim, const Tensor& index) const;
+  std::tuple<Tensor, Tensor> sort(int dim = -1, bool descending = false, bool stable = false) const;
+  Tensor argsort(int dim = -1, bool descending = false, bool stable = false) const;
 
  private:
   TensorImpl* checked() const {
@@ -333,5 +355,63 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target,
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
                 Reduction reduction = Reduction::Mean, int64_t ignore_index = -100);
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+
+// ---- tutorial ops (issue 6) ----------------------------------------------------------
+// Combine and split (core/ops/combine.cpp). cat joins along an existing dim (dtypes promote;
+// a 1-D tensor of size 0 is skipped, as in PyTorch), stack along a new one. split, chunk and
+// unbind return views; each piece routes its gradient back to its slice.
+Tensor cat(const std::vector<Tensor>& tensors, int dim = 0);
+// (stack of a vector takes an explicit dim for now: data/dataset.cpp still has a private
+// one-argument stack that a default here would make ambiguous.)
+Tensor stack(const std::vector<Tensor>& tensors, int dim);
+Tensor stack(std::initializer_list<Tensor> tensors, int dim = 0);
+// Pieces of split_size along dim (the last may be smaller).
+std::vector<Tensor> split(const Tensor& x, int64_t split_size, int dim = 0);
+// Pieces of the given lengths, which must sum to x.size(dim). A one-element braced list
+// ({3}) picks the split_size overload above; name split_with_sizes to be explicit.
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& split_sizes, int dim = 0);
+std::vector<Tensor> split_with_sizes(const Tensor& x, const std::vector<int64_t>& split_sizes,
+                                     int dim = 0);
+// `chunks` pieces of ceil(size / chunks) (fewer when the size runs out, as torch.chunk).
+std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int dim = 0);
+std::vector<Tensor> unbind(const Tensor& x, int dim = 0);
+
+// Statistics (core/ops/statistics.cpp). norm is the vector p-norm (torch.norm /
+// torch.linalg.vector_norm) for any real p: 0 counts nonzeros, +-INFINITY are max/min |x|.
+// Empty dims means all elements.
+Tensor norm(const Tensor& x, double p = 2);
+Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim = false);
+// Product (int64 for integer and bool inputs). The gradient is right with zeros: one zero in a
+// slice gets the product of the others, several zeros give zero gradient.
+Tensor prod(const Tensor& x);
+Tensor prod(const Tensor& x, int dim, bool keepdim = false);
+// Variance and standard deviation over `dims` (empty: all), dividing by N - correction:
+// correction 1 (the default, torch's unbiased=True) or 0 (population); a bool converts to
+// exactly those. std's gradient is 0 where std is 0, as PyTorch's.
+Tensor var(const Tensor& x, const Shape& dims = {}, double correction = 1, bool keepdim = false);
+Tensor std(const Tensor& x, const Shape& dims = {}, double correction = 1, bool keepdim = false);
+// Whether all / any elements are nonzero (NaN counts as nonzero); bool results.
+Tensor all(const Tensor& x);
+Tensor all(const Tensor& x, int dim, bool keepdim = false);
+Tensor any(const Tensor& x);
+Tensor any(const Tensor& x, int dim, bool keepdim = false);
+
+// Sorting (core/ops/sorting.cpp): values and int64 indices along dim. The order is always
+// stable (so `stable` and topk's `sorted` = false give the same, valid, result) and NaN sorts
+// as larger than every number. Gradients scatter back to the indices.
+std::tuple<Tensor, Tensor> sort(const Tensor& x, int dim = -1, bool descending = false,
+                                bool stable = false);
+Tensor argsort(const Tensor& x, int dim = -1, bool descending = false, bool stable = false);
+// The k largest (or smallest) along dim, 0 <= k <= x.size(dim).
+std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int dim = -1, bool largest = true,
+                                bool sorted = true);
+// The k-th smallest along dim, 1 <= k <= x.size(dim).
+std::tuple<Tensor, Tensor> kthvalue(const Tensor& x, int64_t k, int dim = -1, bool keepdim = false);
+
+// Selection (core/ops/select.cpp). masked_fill: `value` where the bool mask (broadcast with
+// x) is true; no gradient flows to filled positions. index_select: the slices of x along dim
+// named by a 0-D or 1-D int64 index (repeats allowed; their gradients add up).
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
+Tensor index_select(const Tensor& x, int dim, const Tensor& index);
 
 }  // namespace ember

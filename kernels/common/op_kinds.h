@@ -62,4 +62,21 @@ constexpr bool is_comparison(BinaryOp op) {
 
 enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min };
 
+// For error messages of both backends.
+constexpr const char* reduce_name(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::Sum:
+      return "sum";
+    case ReduceOp::Mean:
+      return "mean";
+    case ReduceOp::Prod:
+      return "prod";
+    case ReduceOp::Max:
+      return "max";
+    case ReduceOp::Min:
+      return "min";
+  }
+  return "reduce?";
+}
+
 }  // namespace ember::kernels

@@ -113,7 +113,17 @@ EMBER_HD EMBER_INLINE void box_muller(T u1, T u2, T* z0, T* z1) {
 // half-open (probability ~2^-24 for float, ~2^-53 for double).
 template <class T>
 EMBER_HD EMBER_INLINE T scale_uniform(T u, T low, T high) {
+#if defined(__CUDA_ARCH__)
+  // nvcc would contract this into one fused multiply-add, which rounds once instead of
+  // twice; explicit round-to-nearest ops keep GPU draws bit-identical to the CPU's.
+  T v;
+  if constexpr (sizeof(T) == 4)
+    v = __fadd_rn(low, __fmul_rn(u, __fsub_rn(high, low)));
+  else
+    v = __dadd_rn(low, __dmul_rn(u, __dsub_rn(high, low)));
+#else
   const T v = low + u * (high - low);
+#endif
   return v < high ? v : low;
 }
 

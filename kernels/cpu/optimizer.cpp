@@ -1,17 +1,18 @@
 // CPU fused optimizer updates (kernels/cpu/optimizer.h). Each update is one pass over the
 // parameter: every operand is read and written once, instead of the 5-10 passes (and
-// temporaries) a chain of tensor ops would cost. The hyper-parameter branches (momentum,
-// nesterov, weight decay, amsgrad, ...) are template parameters, so each inner loop is a
-// flat branch-free `omp simd` loop; the scalars are converted to the element type once,
-// as PyTorch does for its foreach/fused paths. This file is built with -fno-math-errno (set
-// in optim/CMakeLists.txt): otherwise GCC branches around every sqrt and Adam stays scalar.
+// temporaries) a chain of tensor ops would cost. The per-element math lives in
+// kernels/common/optimizer_math.h, shared with the CUDA kernels; this file supplies the
+// loops. The hyper-parameter branches (momentum, nesterov, weight decay, amsgrad, ...) are
+// template parameters, so each inner loop is a flat branch-free `omp simd` loop. This file is
+// built with -fno-math-errno (set in kernels/CMakeLists.txt): otherwise GCC branches around
+// every sqrt and Adam stays scalar.
 #include <ember/kernels/cpu/optimizer.h>
 
-#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 
+#include <ember/kernels/common/optimizer_math.h>
 #include <ember/kernels/cpu/parallel.h>
 
 namespace ember::kernels::cpu {
@@ -37,35 +38,12 @@ void with_bool(bool b, Fn&& fn) {
 // SGD
 
 template <class T, bool kDecay, bool kMomentum, bool kNesterov, bool kFirst>
-void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t n, double lr_d,
-              double momentum_d, double dampening_d, double wd_d) {
+void sgd_loop(T* p, const T* g, T* buf, int64_t n, const SgdScalars<T>& scalars) {
   parallel_for(n, kGrainCheap, [=](int64_t begin, int64_t end) {
-    const T lr = static_cast<T>(lr_d), mom = static_cast<T>(momentum_d);
-    const T keep = static_cast<T>(1.0 - dampening_d), wd = static_cast<T>(wd_d);
-    T* __restrict lp = p;
-    const T* __restrict lg = g;
-    T* __restrict lb = buf;
+    const SgdScalars<T> s = scalars;  // a local the compiler knows the stores cannot alias
 #pragma omp simd
-    for (int64_t i = begin; i < end; ++i) {
-      T d = lg[i];
-      if constexpr (kDecay) d += wd * lp[i];
-      if constexpr (kMomentum) {
-        // PyTorch starts the buffer at the first gradient itself (no dampening).
-        T b;
-        if constexpr (kFirst) {
-          b = d;
-        } else {
-          b = mom * lb[i] + keep * d;
-        }
-        lb[i] = b;
-        if constexpr (kNesterov) {
-          d += mom * b;
-        } else {
-          d = b;
-        }
-      }
-      lp[i] -= lr * d;
-    }
+    for (int64_t i = begin; i < end; ++i)
+      sgd_update<T, kDecay, kMomentum, kNesterov, kFirst>(p, g, buf, i, s);
   });
 }
 
@@ -76,16 +54,15 @@ void sgd_typed(void* param, const void* grad, void* buf, int64_t n, double lr, d
   const T* g = static_cast<const T*>(grad);
   T* b = static_cast<T*>(buf);
   const bool use_momentum = momentum != 0.0;
+  const SgdScalars<T> s = sgd_scalars<T>(lr, momentum, dampening, weight_decay);
   with_bool(weight_decay != 0.0, [&]<class Decay>() {
     if (!use_momentum) {
-      sgd_loop<T, Decay::value, false, false, false>(p, g, nullptr, n, lr, momentum, dampening,
-                                                     weight_decay);
+      sgd_loop<T, Decay::value, false, false, false>(p, g, nullptr, n, s);
       return;
     }
     with_bool(nesterov, [&]<class Nesterov>() {
       with_bool(first_step, [&]<class First>() {
-        sgd_loop<T, Decay::value, true, Nesterov::value, First::value>(p, g, b, n, lr, momentum,
-                                                                       dampening, weight_decay);
+        sgd_loop<T, Decay::value, true, Nesterov::value, First::value>(p, g, b, n, s);
       });
     });
   });
@@ -95,45 +72,12 @@ void sgd_typed(void* param, const void* grad, void* buf, int64_t n, double lr, d
 // Adam / AdamW
 
 template <class T, bool kCoupledDecay, bool kDecoupledDecay, bool kAmsgrad>
-void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
-               T* __restrict vmax, int64_t n, double lr, double beta1, double beta2, double eps,
-               double weight_decay, int64_t step) {
-  // Bias corrections in double: beta^step loses precision in float for long runs.
-  const double bc1 = 1.0 - std::pow(beta1, static_cast<double>(step));
-  const double bc2 = 1.0 - std::pow(beta2, static_cast<double>(step));
-  const double step_size_d = lr / bc1;
-  const double bc2_sqrt_d = std::sqrt(bc2);
+void adam_loop(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamScalars<T>& scalars) {
   parallel_for(n, kGrainCheap, [=](int64_t begin, int64_t end) {
-    const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2);
-    const T one_b1 = static_cast<T>(1.0 - beta1), one_b2 = static_cast<T>(1.0 - beta2);
-    const T wd = static_cast<T>(weight_decay), e = static_cast<T>(eps);
-    const T shrink = static_cast<T>(1.0 - lr * weight_decay);
-    const T step_size = static_cast<T>(step_size_d);
-    const T bc2_sqrt = static_cast<T>(bc2_sqrt_d);
-    T* __restrict lp = p;
-    const T* __restrict lg = g;
-    T* __restrict lm = m;
-    T* __restrict lv = v;
-    T* __restrict lvmax = vmax;
+    const AdamScalars<T> s = scalars;
 #pragma omp simd
-    for (int64_t i = begin; i < end; ++i) {
-      T d = lg[i];
-      T pi = lp[i];
-      if constexpr (kCoupledDecay) d += wd * pi;
-      if constexpr (kDecoupledDecay) pi *= shrink;
-      const T mi = b1 * lm[i] + one_b1 * d;
-      const T vi = b2 * lv[i] + one_b2 * (d * d);
-      lm[i] = mi;
-      lv[i] = vi;
-      T vuse = vi;
-      if constexpr (kAmsgrad) {
-        vuse = lvmax[i] > vi ? lvmax[i] : vi;
-        lvmax[i] = vuse;
-      }
-      // Same association as PyTorch: p - step_size * (m / (sqrt(v) / sqrt(bc2) + eps)).
-      const T denom = std::sqrt(vuse) / bc2_sqrt + e;
-      lp[i] = pi - step_size * (mi / denom);
-    }
+    for (int64_t i = begin; i < end; ++i)
+      adam_update<T, kCoupledDecay, kDecoupledDecay, kAmsgrad>(p, g, m, v, vmax, i, s);
   });
 }
 
@@ -147,11 +91,11 @@ void adam_typed(void* param, const void* grad, void* exp_avg, void* exp_avg_sq,
   T* v = static_cast<T*>(exp_avg_sq);
   T* vmax = static_cast<T*>(max_exp_avg_sq);
   const bool has_decay = weight_decay != 0.0;
+  const AdamScalars<T> s = adam_scalars<T>(lr, beta1, beta2, eps, weight_decay, step);
   with_bool(has_decay && !decoupled, [&]<class Coupled>() {
     with_bool(has_decay && decoupled, [&]<class Decoupled>() {
       with_bool(vmax != nullptr, [&]<class Ams>() {
-        adam_loop<T, Coupled::value, Decoupled::value, Ams::value>(p, g, m, v, vmax, n, lr, beta1,
-                                                                   beta2, eps, weight_decay, step);
+        adam_loop<T, Coupled::value, Decoupled::value, Ams::value>(p, g, m, v, vmax, n, s);
       });
     });
   });

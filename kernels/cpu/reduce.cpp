@@ -241,22 +241,6 @@ void reduce_index_typed(const T* x, T* values, int64_t* indices, int64_t outer, 
   });
 }
 
-const char* reduce_name(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::Sum:
-      return "sum";
-    case ReduceOp::Mean:
-      return "mean";
-    case ReduceOp::Prod:
-      return "prod";
-    case ReduceOp::Max:
-      return "max";
-    case ReduceOp::Min:
-      return "min";
-  }
-  return "reduce?";
-}
-
 [[noreturn]] void unsupported(const char* kernel, ReduceOp op, DType dt) {
   throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": op '" + reduce_name(op) +
                               "' does not support dtype " + dtype_name(dt));

@@ -56,23 +56,22 @@ constexpr int kTileRows = 8;  // threads per block: kTile x kTileRows, each movi
 // memory padded by one column so neither phase has bank conflicts.
 template <class D, class S>
 __global__ void copy_transpose_kernel(D* dst, const S* src, StridedIndexer<2> ix, int64_t rows,
-                                      int64_t cols) {
+                                      int64_t cols, int64_t dst_row_stride,
+                                      int64_t src_col_stride) {
   __shared__ S tile[kTile][kTile + 1];
   int64_t base[2];
   ix.offsets(static_cast<int64_t>(blockIdx.z) * rows * cols, base);
-  const int r = ix.ndim - 2, c = ix.ndim - 1;
   const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kTile;
   const int64_t col0 = static_cast<int64_t>(blockIdx.x) * kTile;
   const int tx = static_cast<int>(threadIdx.x), ty = static_cast<int>(threadIdx.y);
   for (int k = ty; k < kTile; k += kTileRows) {
     const int64_t i = row0 + tx, j = col0 + k;
-    if (i < rows && j < cols) tile[k][tx] = src[base[1] + i * ix.strides[1][r] + j * ix.strides[1][c]];
+    if (i < rows && j < cols) tile[k][tx] = src[base[1] + i + j * src_col_stride];
   }
   __syncthreads();
   for (int k = ty; k < kTile; k += kTileRows) {
     const int64_t i = row0 + k, j = col0 + tx;
-    if (i < rows && j < cols)
-      dst[base[0] + i * ix.strides[0][r] + j * ix.strides[0][c]] = convert<D>(tile[tx][k]);
+    if (i < rows && j < cols) dst[base[0] + i * dst_row_stride + j] = convert<D>(tile[tx][k]);
   }
 }
 
@@ -117,7 +116,8 @@ bool try_copy_transpose(StridedIndexer<2> ix, const S* src, D* dst, cudaStream_t
   launch("copy_transpose", copy_transpose_kernel<D, S>,
          dim3(static_cast<unsigned>(col_tiles), static_cast<unsigned>(row_tiles),
               static_cast<unsigned>(batch)),
-         dim3(kTile, kTileRows), 0, stream, dst, src, ix, rows, cols);
+         dim3(kTile, kTileRows), 0, stream, dst, src, ix, rows, cols, ix.strides[0][r],
+         ix.strides[1][c]);
   return true;
 }
 

@@ -232,8 +232,8 @@ void visit_unary(UnaryOp op, Fn&& fn) {
     EMBER_CASE(Gelu)
 #undef EMBER_CASE
   }
-  throw ValueError(::ember::detail::str_cat("kernels::cuda::unary: unknown UnaryOp ",
-                                            static_cast<int>(op)));
+  throw ValueError(
+      ::ember::detail::str_cat("kernels::cuda::unary: unknown UnaryOp ", static_cast<int>(op)));
 }
 
 template <class Fn>
@@ -257,8 +257,8 @@ void visit_binary(BinaryOp op, Fn&& fn) {
     EMBER_CASE(Ge)
 #undef EMBER_CASE
   }
-  throw ValueError(::ember::detail::str_cat("kernels::cuda::binary: unknown BinaryOp ",
-                                            static_cast<int>(op)));
+  throw ValueError(
+      ::ember::detail::str_cat("kernels::cuda::binary: unknown BinaryOp ", static_cast<int>(op)));
 }
 
 // Which (functor, type) pairs exist: the same table as the CPU kernels.
@@ -288,8 +288,8 @@ void where_typed(const Layout& cl, const bool* c, const Layout& al, const U* a, 
     return;
   }
   const Layout* const layouts[3] = {&cl, &al, &bl};
-  launch("where_strided", where_strided_kernel<U>, grid_for(n), dim3(kBlockSize), 0, stream, out,
-         c, a, b, StridedIndexer<3>::make(layouts), n);
+  launch("where_strided", where_strided_kernel<U>, grid_for(n), dim3(kBlockSize), 0, stream, out, c,
+         a, b, StridedIndexer<3>::make(layouts), n);
 }
 
 }  // namespace
@@ -317,9 +317,9 @@ void unary_backward(UnaryOp op, DType dt, const void* x, const void* y, const vo
         T* gxt = static_cast<T*>(gx);
         if constexpr (F::kUsesOutput) {
           if (y != nullptr) {
-            launch_map("unary_backward", "unary_backward_vec4",
-                       UnaryBackwardWithOutputOp<F, T>{p}, gxt,
-                       Inputs<T, 3>{{xt, static_cast<const T*>(y), gyt}}, n, as_stream(stream));
+            launch_map("unary_backward", "unary_backward_vec4", UnaryBackwardWithOutputOp<F, T>{p},
+                       gxt, Inputs<T, 3>{{xt, static_cast<const T*>(y), gyt}}, n,
+                       as_stream(stream));
             return;
           }
         }
@@ -347,8 +347,8 @@ void binary(BinaryOp op, DType dt, const Layout& a_layout, const void* a, const 
                      as_stream(stream));
         } else if (n > 0) {
           const Layout* const layouts[2] = {&a_layout, &b_layout};
-          launch("binary_strided", binary_strided_kernel<F, T, O>, grid_for(n), dim3(kBlockSize),
-                 0, as_stream(stream), o, at, bt, StridedIndexer<2>::make(layouts), n);
+          launch("binary_strided", binary_strided_kernel<F, T, O>, grid_for(n), dim3(kBlockSize), 0,
+                 as_stream(stream), o, at, bt, StridedIndexer<2>::make(layouts), n);
         }
       } else {
         unsupported("binary", binary_name(op), dt);

@@ -126,6 +126,13 @@ struct StridedIndexer {
     return ix;
   }
 
+  // Positions in all but the last `inner` dims (the batch of a batched 2-D walk).
+  int64_t numel_outer(int inner) const {
+    int64_t n = 1;
+    for (int d = 0; d < ndim - inner; ++d) n *= sizes[d];
+    return n;
+  }
+
   // Element offsets of linear position i in each operand.
   EMBER_HD EMBER_INLINE void offsets(int64_t i, int64_t (&off)[N]) const {
     for (int k = 0; k < N; ++k) off[k] = 0;

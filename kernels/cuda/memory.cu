@@ -107,9 +107,8 @@ void* current_stream(int device) {
   std::lock_guard<std::mutex> lock(table.create);
   stream = table.streams[device].load(std::memory_order_relaxed);
   if (stream == nullptr) {
-    on_device(device, [&] {
-      EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    });
+    on_device(device,
+              [&] { EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)); });
     table.streams[device].store(stream, std::memory_order_release);
   }
   return stream;
@@ -160,8 +159,8 @@ void memcpy_d2h_async(void* dst_host, const void* src_device, size_t nbytes, voi
 }
 
 void memcpy_d2d_async(void* dst_device, const void* src_device, size_t nbytes, void* stream) {
-  EMBER_CUDA_CHECK(cudaMemcpyAsync(dst_device, src_device, nbytes, cudaMemcpyDeviceToDevice,
-                                   as_stream(stream)));
+  EMBER_CUDA_CHECK(
+      cudaMemcpyAsync(dst_device, src_device, nbytes, cudaMemcpyDeviceToDevice, as_stream(stream)));
 }
 
 void memset_async(void* dst_device, int value, size_t nbytes, void* stream) {

@@ -47,8 +47,9 @@ bool is_simulated();
 void* current_stream(int device);
 void stream_synchronize(void* stream);
 
-// cudaMalloc on the current device (see ensure_device); nullptr when the device is out of memory (the runtime's
-// error is cleared: the caching allocator frees its cache and retries). Other failures throw.
+// cudaMalloc on the current device (see ensure_device); nullptr when the device is out of memory
+// (the runtime's error is cleared: the caching allocator frees its cache and retries). Other
+// failures throw.
 void* device_malloc(size_t nbytes);
 void device_free(void* ptr);
 // Page-locked host memory (cudaMallocHost): the only host memory copies can be asynchronous

@@ -49,9 +49,16 @@ TEST(Errors, DtypeMismatch) {
 }
 
 TEST(Errors, DeviceMismatch) {
-  // Without a CUDA build the cuda device itself is unavailable; either way the op and the
-  // devices are named.
-  expect_error<DeviceError>([] { ones({2}).to(Device::cuda()); }, {"cuda:0"});
+  // A device that does not exist is named in the error, with or without a CUDA build.
+  expect_error<DeviceError>([] { ones({2}).to(Device::cuda(63)); }, {"cuda:63"});
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device (cudasim or GPU) for a real mismatch";
+  Tensor gpu = ones({2}).to(Device::cuda());
+  expect_error<DeviceError>([&] { add(ones({2}), gpu); }, {"add", "cpu", "cuda:0"});
+  expect_error<DeviceError>(
+      [&] {
+        matmul(ones({2, 2}), ones({2, 2}).to(Device::cuda()));
+      },
+      {"matmul", "cpu", "cuda:0"});
 }
 
 TEST(Errors, GatherIndexOutOfRange) {

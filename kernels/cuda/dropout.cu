@@ -1,0 +1,66 @@
+// CUDA dropout (kernels/cuda/dropout.h). The keep decision for element i is `u_i >= p` with
+// u_i the float32 uniform kernels::cpu::uniform would write at position i for the same
+// (seed, offset): lane i % 4 of Philox block offset + i / 4 (kernels/common/philox.h). Thread
+// g handles block offset + g, i.e. elements 4g .. 4g + 3, so the mask is bit-identical to the
+// CPU kernel's for every dtype.
+#include <ember/kernels/cuda/dropout.h>
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include <ember/core/error.h>
+#include <ember/kernels/common/philox.h>
+#include <ember/kernels/cuda/launch.h>
+#include <ember/kernels/cuda/loops.h>
+
+namespace ember::kernels::cuda {
+namespace {
+
+// y may alias x: every element is read and written by the same thread.
+template <class T>
+__global__ void dropout_kernel(const T* x, T* y, bool* mask, int64_t n, float p, T scale,
+                               uint64_t seed, uint64_t offset) {
+  const int64_t blocks = (n + 3) / 4;
+  for (int64_t g = global_thread_index(); g < blocks; g += grid_stride()) {
+    float u[4];
+    philox_uniform4(seed, offset + static_cast<uint64_t>(g), 0.0f, 1.0f, u);
+    const int64_t base = 4 * g;
+    const int64_t lanes = n - base < 4 ? n - base : 4;
+    for (int64_t l = 0; l < lanes; ++l) {
+      const bool keep = u[l] >= p;
+      mask[base + l] = keep;
+      y[base + l] = keep ? x[base + l] * scale : T(0);
+    }
+  }
+}
+
+template <class T>
+void dropout_typed(const void* x, void* y, bool* mask, int64_t n, double p, uint64_t seed,
+                   uint64_t offset, void* stream) {
+  if (n <= 0) return;
+  // Both narrowed on the host exactly as the CPU kernel narrows them.
+  const float pf = static_cast<float>(p);
+  const T scale = static_cast<T>(1.0 / (1.0 - p));
+  launch("dropout", dropout_kernel<T>, grid_for((n + 3) / 4), dim3(kBlockSize), 0,
+         as_stream(stream), static_cast<const T*>(x), static_cast<T*>(y), mask, n, pf, scale, seed,
+         offset);
+}
+
+}  // namespace
+
+void dropout(DType dt, const void* x, void* y, bool* mask, int64_t n, double p, uint64_t seed,
+             uint64_t offset, void* stream) {
+  EMBER_CHECK(p >= 0.0 && p < 1.0, ValueError, "kernels::cuda::dropout: p must be in [0, 1), got ",
+              p);
+  if (dt == DType::Float32) {
+    dropout_typed<float>(x, y, mask, n, p, seed, offset, stream);
+  } else if (dt == DType::Float64) {
+    dropout_typed<double>(x, y, mask, n, p, seed, offset, stream);
+  } else {
+    throw DTypeError(::ember::detail::str_cat("kernels::cuda::dropout: unsupported dtype ",
+                                              dtype_name(dt), " (float32 or float64 only)"));
+  }
+}
+
+}  // namespace ember::kernels::cuda

@@ -1,0 +1,24 @@
+// CUDA GEMM, row-major: C = alpha * op(A) * op(B) + beta * C, the contract of
+// kernels/cpu/gemm.h. cuBLAS does the work (column-major, through the one mapping in
+// kernels/common/gemm_args.h), with one handle per device bound to `stream` (a cudaStream_t)
+// at each call. beta == 0 never reads C (BLAS semantics), so C may be uninitialised.
+#pragma once
+
+#include <cstdint>
+
+#include <ember/kernels/common/dtype.h>
+
+namespace ember::kernels::cuda {
+
+void gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+          const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c, int64_t ldc,
+          void* stream);
+
+// `batch` GEMMs in one strided-batched call; matrix i starts at a + i * stride_a (elements).
+// stride_a or stride_b may be 0 to reuse one matrix for every batch entry.
+void gemm_batched(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                  double alpha, const void* a, int64_t lda, int64_t stride_a, const void* b,
+                  int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc,
+                  int64_t stride_c, int64_t batch, void* stream);
+
+}  // namespace ember::kernels::cuda

@@ -1,0 +1,442 @@
+// CUDA softmax / log_softmax, their backward, the fused softmax + cross-entropy forward and
+// backward, and nll_loss; the contract is kernels/cpu/softmax.h.
+//
+// rows (inner == 1, and every loss): one block per row. The block agrees on the row's max
+// and on the sum of exponentials with cub::BlockReduce (broadcast through shared memory),
+// then each thread writes its strided share of the row. The cross-entropy kernels never
+// store the probabilities: the forward writes one loss per row, the backward recomputes
+// e^(x - max) while writing the gradient (llm.c's fused classifier).
+// columns (inner > 1): one thread per (outer, inner) column walking r; adjacent threads
+// read adjacent addresses.
+//
+// Sums of exponentials accumulate in double for float32, as on the CPU. A row of all -inf
+// gives NaN, as on the CPU and in PyTorch.
+#include <ember/kernels/cuda/softmax.h>
+
+#include <cub/cub.cuh>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include <ember/core/error.h>
+#include <ember/kernels/common/unary_functors.h>
+#include <ember/kernels/cuda/check.h>
+#include <ember/kernels/cuda/launch.h>
+
+namespace ember::kernels::cuda {
+namespace {
+
+constexpr int64_t kMaxRowBlocks = int64_t{1} << 16;  // more rows than this: blocks loop
+constexpr int kColsBlock = 256;
+constexpr int64_t kMaxColsBlocks = 4096;
+
+template <class T>
+using Acc = std::conditional_t<std::is_same_v<T, float>, double, T>;
+
+struct MaxOp {
+  template <class T>
+  EMBER_HD T operator()(const T& a, const T& b) const {
+    return b > a ? b : a;
+  }
+};
+struct SumOp {
+  template <class T>
+  EMBER_HD T operator()(const T& a, const T& b) const {
+    return a + b;
+  }
+};
+struct MinOp {
+  template <class T>
+  EMBER_HD T operator()(const T& a, const T& b) const {
+    return b < a ? b : a;
+  }
+};
+
+// The block's reduction of v, returned to every thread. The trailing barrier lets the caller
+// reuse `temp` and `slot` for the next reduction at once.
+template <int kBlock, class A, class Op>
+__device__ __forceinline__ A
+block_all_reduce(A v, Op op, typename cub::BlockReduce<A, kBlock>::TempStorage& temp, A& slot) {
+  const A total = cub::BlockReduce<A, kBlock>(temp).Reduce(v, op);
+  if (threadIdx.x == 0) slot = total;
+  __syncthreads();
+  const A out = slot;
+  __syncthreads();
+  return out;
+}
+
+// Shared state of a row kernel: the max (in T) and the sum of exponentials (in Acc<T>).
+template <class T, int kBlock>
+struct RowShared {
+  typename cub::BlockReduce<T, kBlock>::TempStorage max_temp;
+  typename cub::BlockReduce<Acc<T>, kBlock>::TempStorage sum_temp;
+  T max_slot;
+  Acc<T> sum_slot;
+};
+
+// max_j x[j] and sum_j e^(x[j] - max) of one row, known to every thread of the block.
+template <class T, int kBlock>
+__device__ __forceinline__ void row_max_sum(const T* x, int64_t r, RowShared<T, kBlock>& sh, T& m,
+                                            Acc<T>& sum) {
+  T local_max = x[threadIdx.x < r ? threadIdx.x : 0];
+  for (int64_t j = threadIdx.x; j < r; j += kBlock) local_max = x[j] > local_max ? x[j] : local_max;
+  m = block_all_reduce<kBlock>(local_max, MaxOp{}, sh.max_temp, sh.max_slot);
+  Acc<T> local_sum = 0;
+  for (int64_t j = threadIdx.x; j < r; j += kBlock) local_sum += Acc<T>(math::exp(x[j] - m));
+  sum = block_all_reduce<kBlock>(local_sum, SumOp{}, sh.sum_temp, sh.sum_slot);
+}
+
+// ---------------------------------------------------------------------------------------
+// softmax / log_softmax
+
+// x and y may alias: every thread reads x[j] before writing y[j], and only the last pass
+// writes.
+template <class T, int kBlock>
+__global__ void softmax_rows_kernel(const T* x, T* y, int64_t outer, int64_t r, bool log) {
+  __shared__ RowShared<T, kBlock> sh;
+  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) {
+    const T* xr = x + row * r;
+    T* yr = y + row * r;
+    T m;
+    Acc<T> sum;
+    row_max_sum<T, kBlock>(xr, r, sh, m, sum);
+    if (log) {
+      // (x - m) - log(sum): see kernels/cpu/softmax.cpp for why not x - (m + log(sum)).
+      const T log_sum = T(math::log(sum));
+      for (int64_t j = threadIdx.x; j < r; j += kBlock) yr[j] = (xr[j] - m) - log_sum;
+    } else {
+      const T inv = T(Acc<T>(1) / sum);
+      for (int64_t j = threadIdx.x; j < r; j += kBlock) yr[j] = math::exp(xr[j] - m) * inv;
+    }
+  }
+}
+
+template <class T>
+__global__ void softmax_cols_kernel(const T* x, T* y, int64_t outer, int64_t r, int64_t inner,
+                                    bool log) {
+  const int64_t columns = outer * inner;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t col = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; col < columns;
+       col += stride) {
+    const int64_t base = (col / inner) * r * inner + col % inner;
+    T m = x[base];
+    for (int64_t j = 1; j < r; ++j) m = x[base + j * inner] > m ? x[base + j * inner] : m;
+    Acc<T> sum = 0;
+    for (int64_t j = 0; j < r; ++j) sum += Acc<T>(math::exp(x[base + j * inner] - m));
+    const T k = log ? T(math::log(sum)) : T(Acc<T>(1) / sum);
+    for (int64_t j = 0; j < r; ++j) {
+      const T v = x[base + j * inner];
+      y[base + j * inner] = log ? (v - m) - k : math::exp(v - m) * k;
+    }
+  }
+}
+
+// softmax:     gx = y * (gy - sum(gy * y))
+// log_softmax: gx = gy - exp(y) * sum(gy)
+template <class T, int kBlock>
+__global__ void softmax_backward_rows_kernel(const T* y, const T* gy, T* gx, int64_t outer,
+                                             int64_t r, bool log) {
+  __shared__ typename cub::BlockReduce<Acc<T>, kBlock>::TempStorage temp;
+  __shared__ Acc<T> slot;
+  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) {
+    const T* yr = y + row * r;
+    const T* gr = gy + row * r;
+    T* out = gx + row * r;
+    Acc<T> dot = 0;
+    for (int64_t j = threadIdx.x; j < r; j += kBlock)
+      dot += log ? Acc<T>(gr[j]) : Acc<T>(gr[j]) * Acc<T>(yr[j]);
+    const T s = T(block_all_reduce<kBlock>(dot, SumOp{}, temp, slot));
+    for (int64_t j = threadIdx.x; j < r; j += kBlock)
+      out[j] = log ? gr[j] - math::exp(yr[j]) * s : yr[j] * (gr[j] - s);
+  }
+}
+
+template <class T>
+__global__ void softmax_backward_cols_kernel(const T* y, const T* gy, T* gx, int64_t outer,
+                                             int64_t r, int64_t inner, bool log) {
+  const int64_t columns = outer * inner;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t col = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; col < columns;
+       col += stride) {
+    const int64_t base = (col / inner) * r * inner + col % inner;
+    Acc<T> dot = 0;
+    for (int64_t j = 0; j < r; ++j) {
+      const int64_t k = base + j * inner;
+      dot += log ? Acc<T>(gy[k]) : Acc<T>(gy[k]) * Acc<T>(y[k]);
+    }
+    const T s = T(dot);
+    for (int64_t j = 0; j < r; ++j) {
+      const int64_t k = base + j * inner;
+      gx[k] = log ? gy[k] - math::exp(y[k]) * s : y[k] * (gy[k] - s);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Losses
+
+__device__ __forceinline__ bool is_bad_target(int64_t t, int64_t c) {
+  return t < 0 || t >= c;
+}
+
+// One atomic per block, not per row: the block's lowest bad row and its valid count, folded
+// into check[0] (min) and check[1] (sum). Called by thread 0 only.
+__device__ __forceinline__ void publish_check(int64_t* check, int64_t first_bad, int64_t valid) {
+  if (first_bad != kNoBadTarget)
+    atomicMin(reinterpret_cast<long long*>(check), static_cast<long long>(first_bad));
+  if (valid != 0)
+    atomicAdd(reinterpret_cast<unsigned long long*>(check + 1),
+              static_cast<unsigned long long>(valid));
+}
+
+template <class T, int kBlock>
+__global__ void cross_entropy_forward_kernel(const T* logits, const int64_t* targets, int64_t n,
+                                             int64_t c, int64_t ignore_index, T* losses,
+                                             int64_t* check) {
+  __shared__ RowShared<T, kBlock> sh;
+  int64_t first_bad = kNoBadTarget, valid = 0;  // thread 0's tally for this block
+  for (int64_t row = blockIdx.x; row < n; row += gridDim.x) {
+    // Every thread reads the same target, so the whole block takes the same branch.
+    const int64_t t = targets[row];
+    const bool ignored = t == ignore_index;
+    const bool bad = !ignored && is_bad_target(t, c);
+    if (threadIdx.x == 0) {
+      valid += ignored ? 0 : 1;
+      if (bad && first_bad == kNoBadTarget) first_bad = row;
+    }
+    if (ignored || bad) {
+      if (threadIdx.x == 0) losses[row] = T(0);
+      continue;
+    }
+    const T* xr = logits + row * c;
+    T m;
+    Acc<T> sum;
+    row_max_sum<T, kBlock>(xr, c, sh, m, sum);
+    if (threadIdx.x == 0) losses[row] = T(Acc<T>(m) + math::log(sum) - Acc<T>(xr[t]));
+  }
+  if (threadIdx.x == 0) publish_check(check, first_bad, valid);
+}
+
+template <class T, int kBlock>
+__global__ void cross_entropy_backward_kernel(const T* logits, const int64_t* targets, int64_t n,
+                                              int64_t c, int64_t ignore_index, const T* grad,
+                                              int64_t grad_stride, double scale, T* glogits) {
+  __shared__ RowShared<T, kBlock> sh;
+  for (int64_t row = blockIdx.x; row < n; row += gridDim.x) {
+    const int64_t t = targets[row];
+    T* g = glogits + row * c;
+    if (t == ignore_index) {
+      for (int64_t j = threadIdx.x; j < c; j += kBlock) g[j] = T(0);
+      continue;
+    }
+    const T* xr = logits + row * c;
+    T m;
+    Acc<T> sum;
+    row_max_sum<T, kBlock>(xr, c, sh, m, sum);
+    const T gi = T(scale * double(grad[row * grad_stride]));
+    const T k = T(Acc<T>(gi) / sum);  // g_i * softmax_j = k * e^(x_j - m)
+    // A bad target was reported by the forward; it only skips the one-hot term here.
+    const int64_t hot = is_bad_target(t, c) ? -1 : t;
+    for (int64_t j = threadIdx.x; j < c; j += kBlock) {
+      const T v = math::exp(xr[j] - m) * k;
+      g[j] = j == hot ? v - gi : v;
+    }
+  }
+}
+
+template <class T, int kBlock>
+__global__ void nll_loss_forward_kernel(const T* logp, const int64_t* targets, int64_t n, int64_t c,
+                                        int64_t ignore_index, T* losses, int64_t* check) {
+  __shared__ typename cub::BlockReduce<int64_t, kBlock>::TempStorage temp;
+  int64_t first_bad = kNoBadTarget, valid = 0;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * kBlock;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * kBlock + threadIdx.x; i < n; i += stride) {
+    const int64_t t = targets[i];
+    const bool ignored = t == ignore_index;
+    const bool bad = !ignored && is_bad_target(t, c);
+    valid += ignored ? 0 : 1;
+    if (bad && first_bad == kNoBadTarget) first_bad = i;
+    losses[i] = (ignored || bad) ? T(0) : -logp[i * c + t];
+  }
+  using BlockReduce = cub::BlockReduce<int64_t, kBlock>;
+  const int64_t block_bad = BlockReduce(temp).Reduce(first_bad, MinOp{});
+  __syncthreads();
+  const int64_t block_valid = BlockReduce(temp).Reduce(valid, SumOp{});
+  if (threadIdx.x == 0) publish_check(check, block_bad, block_valid);
+}
+
+template <class T>
+__global__ void nll_loss_backward_kernel(const int64_t* targets, int64_t n, int64_t c,
+                                         int64_t ignore_index, const T* grad, int64_t grad_stride,
+                                         double scale, T* glogp) {
+  const int64_t total = n * c;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < total;
+       k += stride) {
+    const int64_t i = k / c, j = k % c;
+    const int64_t t = targets[i];
+    const bool hot = t == j && t != ignore_index;  // j is in [0, c), so a bad t never matches
+    glogp[k] = hot ? T(-scale * double(grad[i * grad_stride])) : T(0);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Launchers
+
+cudaStream_t as_stream(void* stream) {
+  return static_cast<cudaStream_t>(stream);
+}
+
+dim3 row_grid(int64_t rows) {
+  return dim3(static_cast<unsigned>(std::clamp<int64_t>(rows, 1, kMaxRowBlocks)));
+}
+
+dim3 cols_grid(int64_t columns) {
+  return dim3(static_cast<unsigned>(
+      std::clamp<int64_t>((columns + kColsBlock - 1) / kColsBlock, 1, kMaxColsBlocks)));
+}
+
+// Calls f(std::integral_constant<int, kBlock>) with a block size fitted to rows of length r:
+// a warp for short rows (10 classes should not idle 500 threads), more for long ones.
+template <class F>
+void with_row_block(int64_t r, F&& f) {
+  if (r <= 64) {
+    f(std::integral_constant<int, 32>{});
+  } else if (r <= 4096) {
+    f(std::integral_constant<int, 128>{});
+  } else {
+    f(std::integral_constant<int, 512>{});
+  }
+}
+
+[[noreturn]] void unsupported(const char* kernel, DType dt) {
+  throw DTypeError(::ember::detail::str_cat("kernels::cuda::", kernel, ": unsupported dtype ",
+                                            dtype_name(dt), " (float32 or float64 only)"));
+}
+
+// Calls f(T{}) for the floating dtypes.
+template <class F>
+void dispatch_floating(const char* kernel, DType dt, F&& f) {
+  switch (dt) {
+    case DType::Float32:
+      return f(float{});
+    case DType::Float64:
+      return f(double{});
+    default:
+      unsupported(kernel, dt);
+  }
+}
+
+// Zeroes the valid count (check[1]); check[0] is the caller's (softmax.h).
+void reset_valid_count(int64_t* check, cudaStream_t stream) {
+  EMBER_CUDA_CHECK(cudaMemsetAsync(check + 1, 0, sizeof(int64_t), stream));
+}
+
+}  // namespace
+
+void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner, bool log,
+             void* stream) {
+  const char* name = log ? "log_softmax" : "softmax";
+  dispatch_floating(name, dt, [&](auto tag) {
+    using T = decltype(tag);
+    if (outer <= 0 || r <= 0 || inner <= 0) return;
+    const T* xt = static_cast<const T*>(x);
+    T* yt = static_cast<T*>(y);
+    const cudaStream_t s = as_stream(stream);
+    if (inner > 1) {
+      launch("softmax_cols", softmax_cols_kernel<T>, cols_grid(outer * inner), dim3(kColsBlock), 0,
+             s, xt, yt, outer, r, inner, log);
+      return;
+    }
+    with_row_block(r, [&](auto block) {
+      constexpr int kBlock = decltype(block)::value;
+      launch("softmax_rows", softmax_rows_kernel<T, kBlock>, row_grid(outer), dim3(kBlock), 0, s,
+             xt, yt, outer, r, log);
+    });
+  });
+}
+
+void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer, int64_t r,
+                      int64_t inner, bool log, void* stream) {
+  const char* name = log ? "log_softmax_backward" : "softmax_backward";
+  dispatch_floating(name, dt, [&](auto tag) {
+    using T = decltype(tag);
+    if (outer <= 0 || r <= 0 || inner <= 0) return;
+    const T* yt = static_cast<const T*>(y);
+    const T* gyt = static_cast<const T*>(gy);
+    T* gxt = static_cast<T*>(gx);
+    const cudaStream_t s = as_stream(stream);
+    if (inner > 1) {
+      launch("softmax_backward_cols", softmax_backward_cols_kernel<T>, cols_grid(outer * inner),
+             dim3(kColsBlock), 0, s, yt, gyt, gxt, outer, r, inner, log);
+      return;
+    }
+    with_row_block(r, [&](auto block) {
+      constexpr int kBlock = decltype(block)::value;
+      launch("softmax_backward_rows", softmax_backward_rows_kernel<T, kBlock>, row_grid(outer),
+             dim3(kBlock), 0, s, yt, gyt, gxt, outer, r, log);
+    });
+  });
+}
+
+void cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
+                           int64_t c, int64_t ignore_index, void* losses, int64_t* check,
+                           void* stream) {
+  dispatch_floating("cross_entropy_forward", dt, [&](auto tag) {
+    using T = decltype(tag);
+    const cudaStream_t s = as_stream(stream);
+    reset_valid_count(check, s);
+    if (n <= 0) return;
+    with_row_block(c, [&](auto block) {
+      constexpr int kBlock = decltype(block)::value;
+      launch("cross_entropy_forward", cross_entropy_forward_kernel<T, kBlock>, row_grid(n),
+             dim3(kBlock), 0, s, static_cast<const T*>(logits), targets, n, c, ignore_index,
+             static_cast<T*>(losses), check);
+    });
+  });
+}
+
+void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets, int64_t n,
+                            int64_t c, int64_t ignore_index, const void* grad_losses,
+                            int64_t grad_stride, double scale, void* glogits, void* stream) {
+  dispatch_floating("cross_entropy_backward", dt, [&](auto tag) {
+    using T = decltype(tag);
+    if (n <= 0 || c <= 0) return;  // (n, 0) logits: no gradient elements
+    with_row_block(c, [&](auto block) {
+      constexpr int kBlock = decltype(block)::value;
+      launch("cross_entropy_backward", cross_entropy_backward_kernel<T, kBlock>, row_grid(n),
+             dim3(kBlock), 0, as_stream(stream), static_cast<const T*>(logits), targets, n, c,
+             ignore_index, static_cast<const T*>(grad_losses), grad_stride, scale,
+             static_cast<T*>(glogits));
+    });
+  });
+}
+
+void nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n, int64_t c,
+                      int64_t ignore_index, void* losses, int64_t* check, void* stream) {
+  dispatch_floating("nll_loss_forward", dt, [&](auto tag) {
+    using T = decltype(tag);
+    const cudaStream_t s = as_stream(stream);
+    reset_valid_count(check, s);
+    if (n <= 0) return;
+    launch("nll_loss_forward", nll_loss_forward_kernel<T, kColsBlock>, cols_grid(n),
+           dim3(kColsBlock), 0, s, static_cast<const T*>(logp), targets, n, c, ignore_index,
+           static_cast<T*>(losses), check);
+  });
+}
+
+void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c, int64_t ignore_index,
+                       const void* grad_losses, int64_t grad_stride, double scale, void* glogp,
+                       void* stream) {
+  dispatch_floating("nll_loss_backward", dt, [&](auto tag) {
+    using T = decltype(tag);
+    if (n <= 0 || c <= 0) return;
+    launch("nll_loss_backward", nll_loss_backward_kernel<T>, cols_grid(n * c), dim3(kColsBlock), 0,
+           as_stream(stream), targets, n, c, ignore_index, static_cast<const T*>(grad_losses),
+           grad_stride, scale, static_cast<T*>(glogp));
+  });
+}
+
+}  // namespace ember::kernels::cuda

@@ -1,0 +1,143 @@
+// kernels::cuda::gemm / gemm_batched on cudasim against kernels::cpu: all four transpose
+// combinations, padded leading dimensions, alpha/beta (beta == 0 must not read C, which
+// cudasim fills with NaN), k == 0 and alpha == 0, and strided batches with a shared (stride
+// 0) operand, for float32 (cuBLAS) and float64 (cuBLAS on a GPU; a tiled kernel on cudasim).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <ember/core/error.h>
+#include <ember/kernels/cpu/gemm.h>
+#include <ember/kernels/cuda/gemm.h>
+
+#include "cuda/kernels_test_util.h"
+#include "cudasim/counters.h"
+#include "kernels/test_util.h"
+
+namespace ember::kernels {
+namespace {
+
+using cuda_test::all_close;
+using cuda_test::DeviceBuffer;
+
+template <class T>
+double rtol() {
+  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
+}
+
+struct Case {
+  bool ta, tb;
+  int64_t m, n, k;
+  double alpha, beta;
+};
+
+// Row-major operands as stored: A is (m x k), or (k x m) when transposed; leading dimensions
+// are padded by 3 so a kernel that assumes ld == columns reads the wrong elements.
+template <class T>
+void check_gemm(DType dt, const Case& c, int64_t batch, bool share_a, bool share_b) {
+  SCOPED_TRACE(std::string(dtype_name(dt)) + " ta " + std::to_string(c.ta) + " tb " +
+               std::to_string(c.tb) + " m " + std::to_string(c.m) + " n " + std::to_string(c.n) +
+               " k " + std::to_string(c.k) + " alpha " + std::to_string(c.alpha) + " beta " +
+               std::to_string(c.beta) + " batch " + std::to_string(batch) +
+               (share_a ? " shared A" : "") + (share_b ? " shared B" : ""));
+  const int64_t a_rows = c.ta ? c.k : c.m, a_cols = c.ta ? c.m : c.k;
+  const int64_t b_rows = c.tb ? c.n : c.k, b_cols = c.tb ? c.k : c.n;
+  const int64_t lda = a_cols + 3, ldb = b_cols + 3, ldc = c.n + 3;
+  const int64_t sa = share_a ? 0 : a_rows * lda, sb = share_b ? 0 : b_rows * ldb;
+  const int64_t sc = c.m * ldc;
+  const size_t na = static_cast<size_t>(share_a ? a_rows * lda : sa * batch);
+  const size_t nb = static_cast<size_t>(share_b ? b_rows * ldb : sb * batch);
+  const size_t nc = static_cast<size_t>(sc * batch);
+  const std::vector<T> a = testing::random_vector<T>(std::max<size_t>(na, 1), 1);
+  const std::vector<T> b = testing::random_vector<T>(std::max<size_t>(nb, 1), 2);
+  std::vector<T> want = testing::random_vector<T>(nc, 3);
+  DeviceBuffer<T> da(a), db(b), dc(want.size());
+  // beta == 0: leave C as cudasim's fresh NaN pattern (it must not be read); else upload.
+  if (c.beta != 0) dc.upload(want);
+  const int64_t before = cudasim::counters().cublas_calls;
+  if (batch == 1) {
+    cpu::gemm(dt, c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.data(), lda, b.data(), ldb, c.beta,
+              want.data(), ldc);
+    cuda::gemm(dt, c.ta, c.tb, c.m, c.n, c.k, c.alpha, da.get(), lda, db.get(), ldb, c.beta,
+               dc.get(), ldc, nullptr);
+  } else {
+    cpu::gemm_batched(dt, c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.data(), lda, sa, b.data(), ldb, sb,
+                      c.beta, want.data(), ldc, sc, batch);
+    cuda::gemm_batched(dt, c.ta, c.tb, c.m, c.n, c.k, c.alpha, da.get(), lda, sa, db.get(), ldb, sb,
+                       c.beta, dc.get(), ldc, sc, batch, nullptr);
+  }
+  if (dt == kFloat32) {
+    EXPECT_EQ(cudasim::counters().cublas_calls - before, 1) << "one cuBLAS call, batched or not";
+  }
+  // Only the m x n part of each C is defined (the padding stays NaN when beta == 0).
+  const std::vector<T> got = dc.download();
+  for (int64_t z = 0; z < batch; ++z) {
+    for (int64_t i = 0; i < c.m; ++i) {
+      for (int64_t j = 0; j < c.n; ++j) {
+        const size_t at = static_cast<size_t>(z * sc + i * ldc + j);
+        ASSERT_TRUE(all_close(std::vector<T>{got[at]}, {want[at]}, rtol<T>()))
+            << "C[" << z << "][" << i << "][" << j << "]";
+      }
+    }
+  }
+}
+
+template <class T>
+void check_all(DType dt) {
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      check_gemm<T>(dt, {ta, tb, 7, 9, 13, 1.0, 0.0}, 1, false, false);
+      check_gemm<T>(dt, {ta, tb, 33, 5, 40, 1.5, 0.5}, 1, false, false);
+      check_gemm<T>(dt, {ta, tb, 1, 17, 3, -2.0, 1.0}, 1, false, false);
+      check_gemm<T>(dt, {ta, tb, 6, 4, 5, 1.0, 0.0}, 3, false, false);
+      check_gemm<T>(dt, {ta, tb, 6, 4, 5, 0.5, 1.0}, 4, true, false);
+      check_gemm<T>(dt, {ta, tb, 6, 4, 5, 1.0, 0.0}, 2, false, true);
+    }
+  }
+}
+
+TEST(CudaGemm, AllTransposesAndBatchesMatchCpuFloat32) {
+  check_all<float>(kFloat32);
+}
+
+TEST(CudaGemm, AllTransposesAndBatchesMatchCpuFloat64) {
+  check_all<double>(kFloat64);
+}
+
+// No product: C = beta * C, and beta == 0 writes zeros over NaN.
+TEST(CudaGemm, EmptyDepthAndZeroAlphaScaleC) {
+  for (double beta : {0.0, 2.0}) {
+    check_gemm<float>(kFloat32, {false, false, 4, 5, 0, 1.0, beta}, 1, false, false);
+    check_gemm<double>(kFloat64, {false, true, 4, 5, 0, 1.0, beta}, 1, false, false);
+    check_gemm<float>(kFloat32, {true, false, 4, 5, 3, 0.0, beta}, 1, false, false);
+    check_gemm<double>(kFloat64, {true, true, 4, 5, 3, 0.0, beta}, 2, false, false);
+  }
+}
+
+TEST(CudaGemm, EmptyOutputLaunchesNothing) {
+  DeviceBuffer<float> d(4);
+  const int64_t before = cudasim::counters().cublas_calls;
+  cuda::gemm(kFloat32, false, false, 0, 4, 4, 1.0, d.get(), 4, d.get(), 4, 0.0, d.get(), 4,
+             nullptr);
+  cuda::gemm_batched(kFloat32, false, false, 2, 2, 2, 1.0, d.get(), 2, 0, d.get(), 2, 0, 0.0,
+                     d.get(), 2, 0, 0, nullptr);
+  EXPECT_EQ(cudasim::counters().cublas_calls, before);
+}
+
+TEST(CudaGemm, UnsupportedDtypeAndHugeDimensionsThrow) {
+  DeviceBuffer<int64_t> d(4);
+  EXPECT_THROW(cuda::gemm(kInt64, false, false, 2, 2, 1, 1.0, d.get(), 1, d.get(), 2, 0.0, d.get(),
+                          2, nullptr),
+               DTypeError);
+  DeviceBuffer<float> f(4);
+  const int64_t huge = int64_t{1} << 33;
+  EXPECT_THROW(cuda::gemm(kFloat32, false, false, 1, 1, huge, 1.0, f.get(), huge, f.get(), 1, 0.0,
+                          f.get(), 1, nullptr),
+               ValueError);
+}
+
+}  // namespace
+}  // namespace ember::kernels
