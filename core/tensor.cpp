@@ -28,9 +28,11 @@ AutogradMeta& TensorImpl::autograd_meta() {
 }
 
 int64_t Tensor::size(int dim) const {
+  EMBER_CHECK(this->dim() > 0, IndexError, "size: a 0-dim tensor has no dim ", dim);
   return sizes()[detail::normalize_dim("size", dim, this->dim())];
 }
 int64_t Tensor::stride(int dim) const {
+  EMBER_CHECK(this->dim() > 0, IndexError, "stride: a 0-dim tensor has no dim ", dim);
   return strides()[detail::normalize_dim("stride", dim, this->dim())];
 }
 
@@ -136,7 +138,10 @@ void Tensor::retain_grad() const {
   EMBER_CHECK(requires_grad(), AutogradError,
               "retain_grad: tensor does not require grad (no graph to retain from)");
   if (is_leaf()) return;  // leaves keep .grad anyway
-  t->autograd->grad_fn->retained.push_back(impl_);
+  auto& retained = t->autograd->grad_fn->retained;
+  for (const auto& weak : retained)
+    if (weak.lock() == impl_) return;  // already retained: the gradient must land once
+  retained.push_back(impl_);
 }
 
 const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {

@@ -141,11 +141,15 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
                          bool allow_unused) {
   std::unordered_map<const Node*, Tensor> captures;
   std::vector<const Node*> input_nodes;
+  std::vector<std::shared_ptr<Node>> keep_alive;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& in = inputs[i];
     EMBER_CHECK(in.defined() && in.requires_grad(), AutogradError, "autograd::grad: input ", i,
                 " does not require grad");
-    const Node* node = gradient_edge(in).node.get();
+    // Hold the node: an unused leaf's fresh accumulator would otherwise die at once and
+    // its address could be reused by another node, mixing up the captures.
+    keep_alive.push_back(gradient_edge(in).node);
+    const Node* node = keep_alive.back().get();
     input_nodes.push_back(node);
     captures.emplace(node, Tensor());
   }

@@ -73,7 +73,8 @@ class BinaryBackward final : public Node {
       }
       case BinaryOp::Pow: {
         Tensor a = a_.unpack(*this), b = b_.unpack(*this);
-        if (need_a) ga = g * b * pow(a, b - 1.0);
+        // b * a^(b-1) is 0 * inf at a = b = 0; PyTorch (and PowScalar) define it as 0.
+        if (need_a) ga = g * where(eq(b, 0.0), zeros_like(b), b * pow(a, b - 1.0));
         if (need_b) {
           // d(a^b)/db = a^b ln a; defined as 0 where a == 0 (PyTorch's convention).
           Tensor la = where(eq(a, 0.0), zeros_like(a), log(a));
@@ -169,11 +170,12 @@ class ScalarBackward final : public Node {
 Tensor scalar_op(const char* name, BinaryOp op, const Tensor& x_in, double s, bool scalar_first) {
   detail::check_defined(name, x_in);
   DType dt = x_in.dtype();
-  if (!kernels::is_comparison(op)) {
-    const bool integral_scalar = std::nearbyint(s) == s;
-    if (!is_floating(dt) && (float_only(op) || !integral_scalar)) dt = kFloat32;
-    if (dt == kBool) dt = kInt64;
-  }
+  // The scalar is converted to the compute dtype, so a non-integral scalar needs a float
+  // computation (lt(arange(5), 2.5) compares with 2.5, not 2), comparisons included.
+  const bool integral_scalar = std::nearbyint(s) == s;
+  if (!is_floating(dt) && ((float_only(op) && !kernels::is_comparison(op)) || !integral_scalar))
+    dt = kFloat32;
+  if (dt == kBool) dt = kInt64;
   const Tensor x = x_in.dtype() == dt ? x_in : x_in.to(dt);
   Tensor xc = detail::contiguous_data(x);
   Tensor out = detail::make_tensor(x.sizes(), kernels::is_comparison(op) ? kBool : dt, x.device());

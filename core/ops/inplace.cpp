@@ -62,8 +62,8 @@ Tensor& inplace_scalar(const char* name, BinaryOp op, Tensor& self, double value
 
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
   if (alpha == 1.0) return inplace_binary("add_", BinaryOp::Add, *this, other);
-  NoGradGuard no_grad;  // the scaled temporary is not part of any graph
-  detail::check_inplace("add_", *this, &other);
+  detail::check_inplace("add_", *this, &other);  // before grad mode goes off below
+  NoGradGuard no_grad;                           // the scaled temporary is not part of any graph
   return inplace_binary("add_", BinaryOp::Add, *this, other * alpha);
 }
 Tensor& Tensor::sub_(const Tensor& other, double alpha) {

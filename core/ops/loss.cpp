@@ -34,7 +34,7 @@ class SoftmaxBackward final : public Node {
 Tensor softmax_impl(const char* name, const Tensor& x, int dim_in, bool log) {
   detail::check_defined(name, x);
   detail::check_floating(name, x);
-  const int dim = x.dim() == 0 ? 0 : detail::normalize_dim(name, dim_in, x.dim());
+  const int dim = detail::normalize_dim(name, dim_in, x.dim());  // 0-dim: -1 and 0 only
   Tensor xc = detail::contiguous_data(x);
   Tensor y = detail::make_tensor(x.sizes(), x.dtype(), x.device());
   auto geo = detail::reduce_geometry(x.sizes(), dim);

@@ -127,14 +127,10 @@ Tensor sum_impl(const char* name, const Tensor& x, const Shape& dims_in, bool ke
 // Gradient of max/min: the incoming gradient lands on the chosen element.
 class IndexSelectBackward final : public Node {
  public:
-  IndexSelectBackward(Shape in_sizes, int dim, bool keepdim, const Tensor& indices, bool flat)
-      : in_sizes_(in_sizes), dim_(dim), keepdim_(keepdim), indices_(indices), flat_(flat) {}
+  IndexSelectBackward(Shape in_sizes, int dim, bool keepdim, const Tensor& indices)
+      : in_sizes_(in_sizes), dim_(dim), keepdim_(keepdim), indices_(indices) {}
   std::vector<Tensor> apply(const Tensor& g) override {
     Tensor idx = indices_.unpack(*this);
-    if (flat_) {
-      Tensor gi = zeros({in_sizes_.numel()}, TensorOptions().dtype(g.dtype()).device(g.device()));
-      return {scatter_add(gi, 0, idx.reshape({1}), g.reshape({1})).reshape(in_sizes_)};
-    }
     Tensor gk = keepdim_ ? g : g.unsqueeze(dim_);
     Tensor ik = keepdim_ ? idx : idx.unsqueeze(dim_);
     Tensor gi = zeros(in_sizes_, TensorOptions().dtype(g.dtype()).device(g.device()));
@@ -148,7 +144,26 @@ class IndexSelectBackward final : public Node {
   int dim_;
   bool keepdim_;
   SavedTensor indices_;
-  bool flat_;
+};
+
+// Gradient of the full max()/min(): shared evenly among every element equal to the result,
+// as PyTorch does (max(dim) instead sends it to the selected index).
+class ExtremumBackward final : public Node {
+ public:
+  ExtremumBackward(const Tensor& x, const Tensor& result) : x_(x), result_(result, true) {}
+  std::vector<Tensor> apply(const Tensor& g) override {
+    Tensor x = x_.unpack(*this);
+    Tensor hit = eq(x, result_.unpack(*this)).to(g.dtype());
+    return {hit * (g / sum(hit))};
+  }
+  std::string name() const override { return "MaxMinBackward"; }
+  void release_saved() override {
+    x_.reset();
+    result_.reset();
+  }
+
+ private:
+  SavedTensor x_, result_;
 };
 
 std::tuple<Tensor, Tensor> arg_reduce(const char* name, ReduceOp op, const Tensor& x,
@@ -181,10 +196,13 @@ std::tuple<Tensor, Tensor> arg_reduce(const char* name, ReduceOp op, const Tenso
     backend_of(x).reduce_with_index(op, x.dtype(), xc.data_ptr(),
                                     want_values ? values.data_ptr() : nullptr,
                                     static_cast<int64_t*>(indices.data_ptr()), outer, r, inner);
-  if (want_values && autograd::needs_grad(x))
-    autograd::attach(std::make_shared<IndexSelectBackward>(x.sizes(), dim, keepdim, indices,
-                                                           !dim_opt.has_value() || x.dim() == 0),
-                     {&x}, values);
+  if (want_values && autograd::needs_grad(x)) {
+    if (!dim_opt.has_value() || x.dim() == 0)
+      autograd::attach(std::make_shared<ExtremumBackward>(x, values), {&x}, values);
+    else
+      autograd::attach(std::make_shared<IndexSelectBackward>(x.sizes(), dim, keepdim, indices),
+                       {&x}, values);
+  }
   return {values, indices};
 }
 

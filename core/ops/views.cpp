@@ -300,6 +300,8 @@ Tensor Tensor::expand(const Shape& shape) const {
     }
     const int64_t have = size(src);
     if (target == -1) target = have;
+    EMBER_CHECK(target >= 0, ShapeError, "expand: invalid size ", shape[d], " at dim ", d,
+                " (target ", shape, ")");
     EMBER_CHECK(have == target || have == 1, ShapeError, "expand: the expanded size ", target,
                 " must match the existing size ", have, " at dim ", d, " (tensor shape ", sizes(),
                 ", target ", shape, ")");
