@@ -103,4 +103,32 @@ constexpr bool binary_supports_bool(BinaryOp op) {
   return is_comparison(op);
 }
 
+// Calls fn.template operator()<F>() with F the functor of `op`: the compile-time dispatch
+// both backends' launchers use (host code). Returns false for a value outside the enum, so
+// each backend raises its own error.
+template <class Fn>
+bool dispatch_binary(BinaryOp op, Fn&& fn) {
+  switch (op) {
+#define EMBER_CASE(Op)                                                    \
+  case BinaryOp::Op:                                                      \
+    fn.template operator()<typename BinaryFunctor<BinaryOp::Op>::type>(); \
+    return true;
+    EMBER_CASE(Add)
+    EMBER_CASE(Sub)
+    EMBER_CASE(Mul)
+    EMBER_CASE(Div)
+    EMBER_CASE(Pow)
+    EMBER_CASE(Maximum)
+    EMBER_CASE(Minimum)
+    EMBER_CASE(Eq)
+    EMBER_CASE(Ne)
+    EMBER_CASE(Lt)
+    EMBER_CASE(Le)
+    EMBER_CASE(Gt)
+    EMBER_CASE(Ge)
+#undef EMBER_CASE
+  }
+  return false;
+}
+
 }  // namespace ember::kernels

@@ -424,4 +424,42 @@ constexpr bool unary_backward_uses_output(UnaryOp op) {
          op == UnaryOp::Sigmoid || op == UnaryOp::Tanh;
 }
 
+// Calls fn.template operator()<F>() with F the functor of `op`: the compile-time dispatch
+// both backends' launchers use (host code). Returns false for a value outside the enum, so
+// each backend raises its own error.
+template <class Fn>
+bool dispatch_unary(UnaryOp op, Fn&& fn) {
+  switch (op) {
+#define EMBER_CASE(Op)                                                  \
+  case UnaryOp::Op:                                                     \
+    fn.template operator()<typename UnaryFunctor<UnaryOp::Op>::type>(); \
+    return true;
+    EMBER_CASE(Neg)
+    EMBER_CASE(Abs)
+    EMBER_CASE(Sign)
+    EMBER_CASE(Exp)
+    EMBER_CASE(Log)
+    EMBER_CASE(Log2)
+    EMBER_CASE(Log10)
+    EMBER_CASE(Sqrt)
+    EMBER_CASE(Rsqrt)
+    EMBER_CASE(Floor)
+    EMBER_CASE(Ceil)
+    EMBER_CASE(Round)
+    EMBER_CASE(Trunc)
+    EMBER_CASE(Frac)
+    EMBER_CASE(PowScalar)
+    EMBER_CASE(Clamp)
+    EMBER_CASE(Relu)
+    EMBER_CASE(Sigmoid)
+    EMBER_CASE(Tanh)
+    EMBER_CASE(Softplus)
+    EMBER_CASE(LeakyRelu)
+    EMBER_CASE(Elu)
+    EMBER_CASE(Gelu)
+#undef EMBER_CASE
+  }
+  return false;
+}
+
 }  // namespace ember::kernels

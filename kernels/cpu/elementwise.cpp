@@ -44,60 +44,14 @@ const char* binary_name(BinaryOp op) {
 // Calls fn.template operator()<F>() with F the functor of `op`.
 template <class Fn>
 void visit_unary(UnaryOp op, Fn&& fn) {
-  switch (op) {
-#define EMBER_CASE(Op) \
-  case UnaryOp::Op:    \
-    return fn.template operator()<UnaryFunctor<UnaryOp::Op>::type>();
-    EMBER_CASE(Neg)
-    EMBER_CASE(Abs)
-    EMBER_CASE(Sign)
-    EMBER_CASE(Exp)
-    EMBER_CASE(Log)
-    EMBER_CASE(Log2)
-    EMBER_CASE(Log10)
-    EMBER_CASE(Sqrt)
-    EMBER_CASE(Rsqrt)
-    EMBER_CASE(Floor)
-    EMBER_CASE(Ceil)
-    EMBER_CASE(Round)
-    EMBER_CASE(Trunc)
-    EMBER_CASE(Frac)
-    EMBER_CASE(PowScalar)
-    EMBER_CASE(Clamp)
-    EMBER_CASE(Relu)
-    EMBER_CASE(Sigmoid)
-    EMBER_CASE(Tanh)
-    EMBER_CASE(Softplus)
-    EMBER_CASE(LeakyRelu)
-    EMBER_CASE(Elu)
-    EMBER_CASE(Gelu)
-#undef EMBER_CASE
-  }
-  throw std::invalid_argument("kernels::cpu::unary: unknown UnaryOp");
+  if (!dispatch_unary(op, std::forward<Fn>(fn)))
+    throw std::invalid_argument("kernels::cpu::unary: unknown UnaryOp");
 }
 
 template <class Fn>
 void visit_binary(BinaryOp op, Fn&& fn) {
-  switch (op) {
-#define EMBER_CASE(Op) \
-  case BinaryOp::Op:   \
-    return fn.template operator()<BinaryFunctor<BinaryOp::Op>::type>();
-    EMBER_CASE(Add)
-    EMBER_CASE(Sub)
-    EMBER_CASE(Mul)
-    EMBER_CASE(Div)
-    EMBER_CASE(Pow)
-    EMBER_CASE(Maximum)
-    EMBER_CASE(Minimum)
-    EMBER_CASE(Eq)
-    EMBER_CASE(Ne)
-    EMBER_CASE(Lt)
-    EMBER_CASE(Le)
-    EMBER_CASE(Gt)
-    EMBER_CASE(Ge)
-#undef EMBER_CASE
-  }
-  throw std::invalid_argument("kernels::cpu::binary: unknown BinaryOp");
+  if (!dispatch_binary(op, std::forward<Fn>(fn)))
+    throw std::invalid_argument("kernels::cpu::binary: unknown BinaryOp");
 }
 
 // Calls fn.template operator()<T>() for the C++ type of dt.
