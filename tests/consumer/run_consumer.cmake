@@ -25,5 +25,8 @@ if(PKG_CONFIG)
   endif()
   separate_arguments(flags UNIX_COMMAND "${flags}")
   run(${CXX} -O1 ${SOURCE}/xor.cpp -o ${WORK}/xor_pkgconfig ${flags})
-  run(${WORK}/xor_pkgconfig)
+  # pkg-config gives no rpath: with BUILD_SHARED_LIBS=ON the program finds libember.so the
+  # way a user's would, through the loader's search path.
+  get_filename_component(libdir "${pcdir}" DIRECTORY)
+  run(${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${libdir}" ${WORK}/xor_pkgconfig)
 endif()
