@@ -46,4 +46,26 @@ constexpr bool is_floating(DType dt) {
   return dt == DType::Float32 || dt == DType::Float64;
 }
 
+// Calls fn.template operator()<T>() with T the C++ type of dt (host code: the backends'
+// launchers). Returns false for a value outside the enum, so each backend raises its own
+// error.
+template <class Fn>
+bool dispatch_dtype(DType dt, Fn&& fn) {
+  switch (dt) {
+    case DType::Float32:
+      fn.template operator()<float>();
+      return true;
+    case DType::Float64:
+      fn.template operator()<double>();
+      return true;
+    case DType::Int64:
+      fn.template operator()<int64_t>();
+      return true;
+    case DType::Bool:
+      fn.template operator()<bool>();
+      return true;
+  }
+  return false;
+}
+
 }  // namespace ember

@@ -62,7 +62,23 @@ constexpr bool is_comparison(BinaryOp op) {
 
 enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min };
 
-// For error messages of both backends.
+// Names for error messages of both backends.
+constexpr const char* unary_name(UnaryOp op) {
+  constexpr const char* kNames[] = {"neg",   "abs",      "sign",       "exp",   "log",  "log2",
+                                    "log10", "sqrt",     "rsqrt",      "floor", "ceil", "round",
+                                    "trunc", "frac",     "pow",        "clamp", "relu", "sigmoid",
+                                    "tanh",  "softplus", "leaky_relu", "elu",   "gelu"};
+  const auto i = static_cast<unsigned>(op);
+  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "unary?";
+}
+
+constexpr const char* binary_name(BinaryOp op) {
+  constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
+                                    "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
+  const auto i = static_cast<unsigned>(op);
+  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "binary?";
+}
+
 constexpr const char* reduce_name(ReduceOp op) {
   switch (op) {
     case ReduceOp::Sum:

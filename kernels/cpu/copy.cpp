@@ -1,6 +1,7 @@
 // CPU data movement: strided copy with dtype conversion (all 16 dtype pairs), strided fill,
 // arange. Same-dtype copies move bits through an unsigned type of the element's size, so
 // only conversions instantiate per dtype pair.
+#include <utility>
 #include <ember/kernels/cpu/copy.h>
 
 #include <algorithm>
@@ -28,17 +29,8 @@ inline D convert(S v) {
 
 template <class Fn>
 void visit_dtype(DType dt, Fn&& fn) {
-  switch (dt) {
-    case DType::Float32:
-      return fn.template operator()<float>();
-    case DType::Float64:
-      return fn.template operator()<double>();
-    case DType::Int64:
-      return fn.template operator()<int64_t>();
-    case DType::Bool:
-      return fn.template operator()<bool>();
-  }
-  throw std::invalid_argument("kernels::cpu::copy: unknown dtype");
+  if (!dispatch_dtype(dt, std::forward<Fn>(fn)))
+    throw std::invalid_argument("kernels::cpu::copy: unknown dtype");
 }
 
 template <class Fn>

@@ -6,6 +6,7 @@
 //   innermost run contiguous or  StridedLoop coalesces dims and hands out whole inner runs;
 //   broadcast (stride 0)         the inner loop is flat with the broadcast side hoisted
 //   anything else                the same runs with explicit strides
+#include <utility>
 #include <ember/kernels/cpu/elementwise.h>
 
 #include <cstdint>
@@ -19,22 +20,6 @@
 
 namespace ember::kernels::cpu {
 namespace {
-
-const char* unary_name(UnaryOp op) {
-  static const char* const kNames[] = {
-      "neg",   "abs",     "sign", "exp",      "log",        "log2", "log10", "sqrt",
-      "rsqrt", "floor",   "ceil", "round",    "trunc",      "frac", "pow",   "clamp",
-      "relu",  "sigmoid", "tanh", "softplus", "leaky_relu", "elu",  "gelu"};
-  const auto i = static_cast<unsigned>(op);
-  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "unary?";
-}
-
-const char* binary_name(BinaryOp op) {
-  static const char* const kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                                       "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
-  const auto i = static_cast<unsigned>(op);
-  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "binary?";
-}
 
 [[noreturn]] void unsupported(const char* kernel, const char* op, DType dt) {
   throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": op '" + op +
@@ -57,17 +42,8 @@ void visit_binary(BinaryOp op, Fn&& fn) {
 // Calls fn.template operator()<T>() for the C++ type of dt.
 template <class Fn>
 void visit_dtype(DType dt, Fn&& fn) {
-  switch (dt) {
-    case DType::Float32:
-      return fn.template operator()<float>();
-    case DType::Float64:
-      return fn.template operator()<double>();
-    case DType::Int64:
-      return fn.template operator()<int64_t>();
-    case DType::Bool:
-      return fn.template operator()<bool>();
-  }
-  throw std::invalid_argument("kernels::cpu: unknown dtype");
+  if (!dispatch_dtype(dt, std::forward<Fn>(fn)))
+    throw std::invalid_argument("kernels::cpu: unknown dtype");
 }
 
 template <class F>

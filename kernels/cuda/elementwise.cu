@@ -179,22 +179,6 @@ void launch_map(const char* name, const char* vec4_name, const Op& op, O* out, I
   launch(name, map_kernel<Op, O, T, K>, grid_for(n), dim3(kBlockSize), 0, stream, op, out, in, n);
 }
 
-const char* unary_name(UnaryOp op) {
-  static const char* const kNames[] = {
-      "neg",   "abs",     "sign", "exp",      "log",        "log2", "log10", "sqrt",
-      "rsqrt", "floor",   "ceil", "round",    "trunc",      "frac", "pow",   "clamp",
-      "relu",  "sigmoid", "tanh", "softplus", "leaky_relu", "elu",  "gelu"};
-  const auto i = static_cast<unsigned>(op);
-  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "unary?";
-}
-
-const char* binary_name(BinaryOp op) {
-  static const char* const kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                                       "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
-  const auto i = static_cast<unsigned>(op);
-  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "binary?";
-}
-
 [[noreturn]] void unsupported(const char* kernel, const char* op, DType dt) {
   throw DTypeError(::ember::detail::str_cat("kernels::cuda::", kernel, ": op '", op,
                                             "' does not support dtype ", dtype_name(dt)));

@@ -6,6 +6,7 @@
 // Internal: included by kernels/cuda/*.cu only.
 #pragma once
 
+#include <utility>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -51,18 +52,9 @@ __device__ __forceinline__ int64_t grid_stride() {
 // Calls fn.template operator()<T>() for the C++ type of dt.
 template <class Fn>
 void visit_dtype(const char* kernel, DType dt, Fn&& fn) {
-  switch (dt) {
-    case DType::Float32:
-      return fn.template operator()<float>();
-    case DType::Float64:
-      return fn.template operator()<double>();
-    case DType::Int64:
-      return fn.template operator()<int64_t>();
-    case DType::Bool:
-      return fn.template operator()<bool>();
-  }
-  throw DTypeError(::ember::detail::str_cat("kernels::cuda::", kernel, ": unknown dtype ",
-                                            static_cast<int>(dt)));
+  if (!dispatch_dtype(dt, std::forward<Fn>(fn)))
+    throw DTypeError(::ember::detail::str_cat("kernels::cuda::", kernel, ": unknown dtype ",
+                                              static_cast<int>(dt)));
 }
 
 // Calls fn.template operator()<U>() with U the unsigned integer of dt's size: for kernels that
