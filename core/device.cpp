@@ -1,6 +1,7 @@
 // Device parsing and printing.
 #include <ember/core/device.h>
 
+#include <ember/core/cuda.h>
 #include <ember/core/error.h>
 
 namespace ember {
@@ -36,6 +37,26 @@ std::string Device::str() const {
 
 std::ostream& operator<<(std::ostream& os, const Device& d) {
   return os << d.str();
+}
+
+namespace {
+Device& default_device_slot() {
+  static Device device = kCPU;
+  return device;
+}
+}  // namespace
+
+Device default_device() {
+  return default_device_slot();
+}
+
+void set_default_device(Device device) {
+  if (device.is_cuda()) {
+    const int count = cuda::device_count();
+    EMBER_CHECK(device.index < count, DeviceError, "set_default_device: ", device,
+                " does not exist (", count, " CUDA device", count == 1 ? "" : "s", " available)");
+  }
+  default_device_slot() = device;
 }
 
 }  // namespace ember

@@ -32,4 +32,11 @@ inline constexpr Device kCPU = Device::cpu();
 
 std::ostream& operator<<(std::ostream& os, const Device& d);
 
+// The device factories (zeros, tensor, arange, randn, ...) and modules' parameters use when
+// TensorOptions names none; kCPU unless set. Like torch.set_default_device: set it once, at
+// the start of a program (it is one process-wide value, not synchronised between threads).
+// Setting a CUDA device that does not exist throws DeviceError.
+Device default_device();
+void set_default_device(Device device);
+
 }  // namespace ember

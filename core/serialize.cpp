@@ -334,7 +334,8 @@ StateDict load(const std::string& path) {
       r.fail("record ", i, " ('", name, "'): shape ", Shape(sizes), " of ", dtype_name(dt),
              " needs more data than the ", budget, " bytes that remain (truncated or corrupt)");
 
-    Tensor t = empty(Shape(sizes), TensorOptions().dtype(dt));
+    Tensor t =
+        empty(Shape(sizes), TensorOptions().dtype(dt).device(kCPU));  // read into host memory
     r.bytes(t.data_ptr(), numel * elem, "tensor data");
     if (dt == DType::Bool) {
       // Any byte other than 0/1 in a bool is undefined behaviour to read.

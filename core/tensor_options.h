@@ -1,6 +1,7 @@
 // TensorOptions: dtype, device and requires_grad for factories, in libtorch's builder style:
 //   ember::zeros({2, 3}, ember::TensorOptions().dtype(ember::kFloat64).requires_grad(true))
-// A bare DType or Device converts implicitly: ember::ones({3}, ember::kInt64).
+// A bare DType or Device converts implicitly: ember::ones({3}, ember::kInt64). The device
+// defaults to default_device() (core/device.h), the dtype to float32.
 #pragma once
 
 #include <ember/core/device.h>
@@ -10,7 +11,7 @@ namespace ember {
 
 struct TensorOptions {
   DType dtype_ = kFloat32;
-  Device device_ = kCPU;
+  Device device_ = default_device();  // kCPU unless set_default_device was called
   bool requires_grad_ = false;
 
   TensorOptions() = default;

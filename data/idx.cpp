@@ -179,7 +179,7 @@ Tensor idx_to_tensor(const IdxArray& array, DType dtype, double scale, double sh
   EMBER_CHECK(static_cast<int64_t>(array.data.size()) == array.numel(), ValueError,
               "idx_to_tensor: ", array.data.size(), " bytes for dims of ", array.numel(),
               " elements");
-  Tensor t = empty(array.shape(), dtype);
+  Tensor t = empty(array.shape(), TensorOptions(dtype).device(kCPU));  // filled on the host
   const uint8_t* src = array.data.data();
   const int64_t n = array.numel();
   switch (dtype) {

@@ -33,8 +33,11 @@ void LRScheduler::apply() {
 }
 
 StateDict LRScheduler::state_dict() const {
-  return {{"last_epoch", scalar_tensor(static_cast<double>(last_epoch_), kFloat64)},
-          {"base_lrs", from_vector<double>(base_lrs_)}};
+  // Host metadata whatever the default device is.
+  return {{"last_epoch",
+           scalar_tensor(static_cast<double>(last_epoch_), TensorOptions(kFloat64).device(kCPU))},
+          {"base_lrs",
+           from_vector<double>(base_lrs_, std::nullopt, TensorOptions(kFloat64).device(kCPU))}};
 }
 
 void LRScheduler::load_state_dict(const StateDict& sd) {

@@ -15,7 +15,7 @@ namespace ember::optim {
 namespace {
 
 Tensor scalar(double v) {
-  return scalar_tensor(v, kFloat64);
+  return scalar_tensor(v, TensorOptions(kFloat64).device(kCPU));  // host metadata, like PyTorch's
 }
 
 // The value of a one-element tensor, or a ValueError naming the key.
@@ -150,7 +150,8 @@ StateDict Optimizer::state_dict() const {
       ids.push_back(index++);
       params.push_back(&p);
     }
-    out.emplace_back(prefix + "params", from_vector<int64_t>(ids));
+    out.emplace_back(prefix + "params",
+                     from_vector<int64_t>(ids, std::nullopt, TensorOptions(kInt64).device(kCPU)));
     std::unique_ptr<OptimizerOptions> opts = group.options().clone();
     opts->visit_fields([&](std::string_view name, double* number, bool* flag) {
       out.emplace_back(prefix + std::string(name), scalar(number ? *number : (*flag ? 1 : 0)));

@@ -50,13 +50,13 @@ TEST(Errors, DtypeMismatch) {
 
 TEST(Errors, DeviceMismatch) {
   // A device that does not exist is named in the error, with or without a CUDA build.
-  expect_error<DeviceError>([] { ones({2}).to(Device::cuda(63)); }, {"cuda:63"});
+  expect_error<DeviceError>([] { ones({2}, kCPU).to(Device::cuda(63)); }, {"cuda:63"});
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device (cudasim or GPU) for a real mismatch";
-  Tensor gpu = ones({2}).to(Device::cuda());
-  expect_error<DeviceError>([&] { add(ones({2}), gpu); }, {"add", "cpu", "cuda:0"});
+  Tensor gpu = ones({2}, kCPU).to(Device::cuda());
+  expect_error<DeviceError>([&] { add(ones({2}, kCPU), gpu); }, {"add", "cpu", "cuda:0"});
   expect_error<DeviceError>(
       [&] {
-        matmul(ones({2, 2}), ones({2, 2}).to(Device::cuda()));
+        matmul(ones({2, 2}, kCPU), ones({2, 2}, kCPU).to(Device::cuda()));
       },
       {"matmul", "cpu", "cuda:0"});
 }

@@ -1,9 +1,12 @@
 // Tensor basics: factories, metadata, views (aliasing and strides), conversion, printing.
+#include <cstdlib>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
+
+#include "test_device.h"
 
 using namespace ember;
 
@@ -151,24 +154,26 @@ TEST(Tensor, InPlaceOpsBumpVersion) {
 
 TEST(Printing, LooksLikePyTorch) {
   std::ostringstream os;
+  // PyTorch names the device of a tensor that is not on the CPU.
+  const std::string dev = ember_test::on_cuda() ? ", device='cuda:0'" : "";
   os << from_vector<float>({1.5, -2, 3, 4}, Shape{2, 2});
-  EXPECT_EQ(os.str(), "tensor([[ 1.5000, -2.0000],\n        [ 3.0000,  4.0000]])");
+  EXPECT_EQ(os.str(), "tensor([[ 1.5000, -2.0000],\n        [ 3.0000,  4.0000]]" + dev + ")");
   os.str("");
   os << tensor({1, 2, 3});
-  EXPECT_EQ(os.str(), "tensor([1., 2., 3.])");
+  EXPECT_EQ(os.str(), "tensor([1., 2., 3.]" + dev + ")");
   os.str("");
   os << arange(3);
-  EXPECT_EQ(os.str(), "tensor([0, 1, 2])");
+  EXPECT_EQ(os.str(), "tensor([0, 1, 2]" + dev + ")");
   os.str("");
   os << scalar_tensor(2.5, kFloat64);
-  EXPECT_EQ(os.str(), "tensor(2.5000, dtype=float64)");
+  EXPECT_EQ(os.str(), "tensor(2.5000, dtype=float64" + dev + ")");
   os.str("");
   Tensor x = ones({2}, TensorOptions().requires_grad(true));
   os << x;
-  EXPECT_EQ(os.str(), "tensor([1., 1.], requires_grad=True)");
+  EXPECT_EQ(os.str(), "tensor([1., 1.]" + dev + ", requires_grad=True)");
   os.str("");
   os << x * 2.0;
-  EXPECT_EQ(os.str(), "tensor([2., 2.], grad_fn=<ScalarOpBackward>)");
+  EXPECT_EQ(os.str(), "tensor([2., 2.]" + dev + ", grad_fn=<ScalarOpBackward>)");
   os.str("");
   os << arange(2000);
   EXPECT_NE(os.str().find("..."), std::string::npos);
@@ -180,4 +185,22 @@ TEST(Device, Parsing) {
   EXPECT_EQ(Device("cuda"), Device::cuda(0));
   EXPECT_THROW(Device("gpu"), ValueError);
   EXPECT_THROW(Device("cuda:x"), ValueError);
+}
+
+TEST(DefaultDevice, FactoriesUseItAndTheSuiteRunsWhereAsked) {
+  // ctest runs this suite once per device (tests/test_main.cpp): make sure the CUDA run
+  // really creates CUDA tensors, and the CPU run CPU ones.
+  const char* spec = std::getenv("EMBER_TEST_DEVICE");
+  const Device asked = spec != nullptr && *spec != '\0' ? Device(std::string(spec)) : kCPU;
+  EXPECT_EQ(default_device(), asked);
+  EXPECT_EQ(ones({2}).device(), asked);
+  EXPECT_EQ(arange(3).device(), asked);
+  EXPECT_EQ(from_vector<double>({1, 2}).device(), asked);
+  EXPECT_EQ(randn({2}).device(), asked);
+  EXPECT_EQ(ones({2}, kCPU).device(), kCPU) << "an explicit device wins";
+  EXPECT_THROW(set_default_device(Device::cuda(63)), DeviceError);
+  EXPECT_EQ(default_device(), asked) << "a failed set changes nothing";
+  set_default_device(kCPU);
+  EXPECT_EQ(zeros({1}).device(), kCPU);
+  set_default_device(asked);
 }

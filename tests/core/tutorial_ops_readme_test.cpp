@@ -17,10 +17,10 @@ namespace {
 
 using ember::testing::tutorial::Coverage;
 
-// README.md at the repository root, found from this file's path (CMake compiles sources by
-// absolute path).
+// README.md at the repository root (EMBER_SOURCE_DIR comes from tests/CMakeLists.txt; __FILE__
+// would do only while the compiler sees absolute paths, which ccache's base_dir changes).
 std::filesystem::path readme_path() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "README.md";
+  return std::filesystem::path(EMBER_SOURCE_DIR) / "README.md";
 }
 
 std::string trim(const std::string& s) {

@@ -189,3 +189,9 @@ TEST(Module, PrintsLikePyTorch) {
             "GELU(approximate='tanh') Softplus(beta=2, threshold=10) Identity() "
             "CrossEntropyLoss()");
 }
+
+TEST(Module, ParametersLiveOnTheDefaultDevice) {
+  nn::Linear layer(3, 2);
+  for (const auto& [name, p] : layer.named_parameters())
+    EXPECT_EQ(p.device(), default_device()) << name;
+}
