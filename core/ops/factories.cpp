@@ -132,7 +132,7 @@ Tensor from_vector(const std::vector<T>& values, std::optional<Shape> shape, Ten
   } else {
     if (!values.empty()) std::memcpy(host.data_ptr(), values.data(), values.size() * sizeof(T));
   }
-  Tensor t = host.to(o.device(), o.dtype());
+  Tensor t = host.to(o.device(), o.has_dtype() ? o.dtype() : dtype_of_v<T>);
   return finish(t, o);
 }
 
@@ -144,7 +144,9 @@ template Tensor from_vector<int64_t>(const std::vector<int64_t>&, std::optional<
 template Tensor from_vector<bool>(const std::vector<bool>&, std::optional<Shape>, TensorOptions);
 
 Tensor tensor(std::initializer_list<double> values, TensorOptions o) {
-  return from_vector(std::vector<double>(values), std::nullopt, o);
+  // float32 unless the options say otherwise (the values are doubles only to carry them).
+  return from_vector(std::vector<double>(values), std::nullopt,
+                     o.has_dtype() ? o : o.dtype(kFloat32));
 }
 
 Tensor scalar_tensor(double value, TensorOptions o) {

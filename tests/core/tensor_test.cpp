@@ -30,6 +30,13 @@ TEST(Factories, FromVectorAndItem) {
   EXPECT_EQ(t.strides(), (Shape{3, 1}));
   EXPECT_FLOAT_EQ(t[1][2].item<float>(), 6.f);
   EXPECT_EQ(tensor({1, 2}).dtype(), kFloat32);
+  // from_vector keeps its element type unless the options name a dtype (a device alone
+  // must not turn doubles into floats).
+  EXPECT_EQ(from_vector<double>({0.1}, std::nullopt, kCPU).dtype(), kFloat64);
+  EXPECT_EQ(from_vector<double>({0.1}, std::nullopt, kCPU).item<double>(), 0.1);
+  EXPECT_EQ(from_vector<int64_t>({7}, std::nullopt, TensorOptions().requires_grad(false)).dtype(),
+            kInt64);
+  EXPECT_EQ(from_vector<double>({0.5}, std::nullopt, kFloat32).dtype(), kFloat32);
   EXPECT_THROW(from_vector<float>({1, 2, 3}, Shape{2, 2}), ShapeError);
   EXPECT_THROW(t.item<float>(), ValueError);
 }
