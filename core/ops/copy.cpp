@@ -88,6 +88,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
                 " cannot be broadcast to destination of shape ", sizes());
   }
   Tensor from = src.device() == device() ? src : src.to(device());
+  if (detail::overlaps_partially(*this, from)) from = from.clone();  // x.copy_(x.t())
   if (numel() > 0) {
     backend_of(*this).copy(from.dtype(), detail::broadcast_layout(from, sizes()), from.data_ptr(),
                            dtype(), layout_of(*this), data_ptr());

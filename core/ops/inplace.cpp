@@ -22,6 +22,7 @@ Tensor& inplace_binary(const char* name, BinaryOp op, Tensor& self, const Tensor
   EMBER_CHECK(shape == self.sizes(), ShapeError, name, ": operand of shape ", other_in.sizes(),
               " doesn't broadcast to the updated tensor's shape ", self.sizes());
   Tensor other = other_in.dtype() == self.dtype() ? other_in : other_in.to(self.dtype());
+  if (detail::overlaps_partially(self, other)) other = other.clone();
   if (self.numel() == 0) return self;
   if (self.is_contiguous()) {
     backend_of(self).binary(op, self.dtype(), detail::contiguous_layout(self.sizes()),

@@ -19,6 +19,15 @@ void check_pair(const char* op, const Tensor& a, const Tensor& b) {
   detail::check_floating(op, a);
 }
 
+// (..., k) as (rows, k), all leading dims folded into the rows. Spelled out rather than
+// reshape({-1, k}), which cannot infer the rows when k or a leading dim is 0.
+Tensor fold_leading_dims(const Tensor& t) {
+  const int64_t k = t.size(-1);
+  int64_t rows = 1;
+  for (int d = 0; d + 1 < t.dim(); ++d) rows *= t.size(d);
+  return t.reshape({rows, k});
+}
+
 // A matrix (the last two dims) as a GEMM operand: row-major as is, or a transposed
 // row-major view; anything else is copied to contiguous.
 struct GemmOperand {
@@ -94,7 +103,7 @@ class LinearBackward final : public Node {
   LinearBackward(const Tensor& x2d, const Tensor& w, Shape x_sizes)
       : x_(x2d), w_(w), x_sizes_(x_sizes) {}
   std::vector<Tensor> apply(const Tensor& g_in) override {
-    Tensor g = g_in.reshape({-1, g_in.size(-1)});
+    Tensor g = fold_leading_dims(g_in);
     Tensor gx, gw, gb;
     if (next_edges[0].valid()) gx = mm_raw(g, w_.unpack(*this)).reshape(x_sizes_);
     if (next_edges[1].valid()) gw = mm_raw(g.t(), x_.unpack(*this));
@@ -157,7 +166,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
     Shape out_sizes = a.sizes();
     out_sizes[out_sizes.size() - 1] = b2.size(1);
-    Tensor out = mm(a.reshape({-1, k_a}), b2).reshape(out_sizes);
+    Tensor out = mm(fold_leading_dims(a), b2).reshape(out_sizes);
     return b.dim() == 1 ? out.squeeze(-1) : out;
   }
   // General case: broadcast the batch dims, then one batched GEMM.
@@ -192,7 +201,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     EMBER_CHECK(bias.dim() == 1 && bias.size(0) == out_f, ShapeError, "linear: bias of shape ",
                 bias.sizes(), " does not match weight of shape ", weight.sizes());
   }
-  Tensor x2d = detail::contiguous_data(x).reshape({-1, in}).detach();
+  Tensor x2d = fold_leading_dims(detail::contiguous_data(x)).detach();
   const int64_t rows = x2d.size(0);
   Shape out_sizes = x.sizes();
   out_sizes[out_sizes.size() - 1] = out_f;

@@ -66,3 +66,41 @@ TEST(Regressions, GradOfUnusedLeafStaysUndefinedBesideAUsedOne) {
     EXPECT_EQ(g[1].to_vector<float>(), (std::vector<float>{2, 2}));
   }
 }
+
+// An in-place op whose operand views the memory it writes reads the old values (a copy of the
+// operand), instead of elements it already overwrote.
+TEST(Regressions, InPlaceOpsWithAnOverlappingOperandReadOldValues) {
+  Tensor x = from_vector<float>({1, 2, 3, 4}, Shape{2, 2});
+  x.add_(x.t());
+  EXPECT_EQ(x.to_vector<float>(), (std::vector<float>{2, 5, 5, 8}));
+  Tensor y = from_vector<float>({1, 2, 3, 4}, Shape{2, 2});
+  y.copy_(y.t());
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{1, 3, 2, 4}));
+  Tensor z = from_vector<float>({1, 2, 3, 4, 5, 6}, Shape{2, 3});
+  z.mul_(z[0]);  // row 0 is broadcast over both rows, and row 0 is written first
+  EXPECT_EQ(z.to_vector<float>(), (std::vector<float>{1, 4, 9, 4, 10, 18}));
+  Tensor w = from_vector<float>({1, 2, 3, 4, 5, 6}, Shape{2, 3});
+  w[1].sub_(w[0]);  // disjoint rows of one storage
+  w.add_(w);        // the very same view
+  EXPECT_EQ(w.to_vector<float>(), (std::vector<float>{2, 4, 6, 6, 6, 6}));
+}
+
+// Products with an empty inner or leading dim give empty or zero results, like PyTorch
+// (they folded their leading dims with reshape(-1, k), which cannot infer a 0).
+TEST(Regressions, ProductsWithZeroSizedDims) {
+  Tensor p = matmul(ones({2, 3, 0}), ones({0, 4}));
+  EXPECT_EQ(p.sizes(), (Shape{2, 3, 4}));
+  EXPECT_EQ(p.to_vector<float>(), std::vector<float>(24, 0.f));
+  EXPECT_EQ(matmul(ones({2, 0, 3}), ones({3, 4})).sizes(), (Shape{2, 0, 4}));
+  Tensor x = ones({5, 0}).requires_grad_(true);
+  Tensor w = ones({3, 0}).requires_grad_(true);
+  Tensor b = from_vector<float>({1, 2, 3}).requires_grad_(true);
+  Tensor out = linear(x, w, b);
+  EXPECT_EQ(out.sizes(), (Shape{5, 3}));
+  EXPECT_EQ(out.select(0, 4).to_vector<float>(), (std::vector<float>{1, 2, 3}));
+  out.sum().backward();
+  EXPECT_EQ(x.grad().sizes(), (Shape{5, 0}));
+  EXPECT_EQ(b.grad().to_vector<float>(), (std::vector<float>{5, 5, 5}));
+  Tensor none = linear(ones({0, 3}), ones({2, 3}));
+  EXPECT_EQ(none.sizes(), (Shape{0, 2}));
+}
