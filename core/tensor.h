@@ -363,7 +363,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction =
 Tensor cat(const std::vector<Tensor>& tensors, int dim = 0);
 // (stack of a vector takes an explicit dim for now: data/dataset.cpp still has a private
 // one-argument stack that a default here would make ambiguous.)
-Tensor stack(const std::vector<Tensor>& tensors, int dim);
+Tensor stack(const std::vector<Tensor>& tensors, int dim = 0);
 Tensor stack(std::initializer_list<Tensor> tensors, int dim = 0);
 // Pieces of split_size along dim (the last may be smaller).
 std::vector<Tensor> split(const Tensor& x, int64_t split_size, int dim = 0);

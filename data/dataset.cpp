@@ -13,28 +13,6 @@ void check_index(const char* op, int64_t index, int64_t size) {
               " is out of range for a dataset of size ", size);
 }
 
-// Stacks same-shaped tensors along a new dim 0 (torch.stack(tensors, 0)).
-Tensor stack(const std::vector<Tensor>& tensors) {
-  EMBER_CHECK(!tensors.empty(), ValueError, "stack: needs at least one tensor");
-  const Tensor& first = tensors[0];
-  EMBER_CHECK(first.defined(), ValueError, "stack: tensor 0 is undefined");
-  for (size_t i = 1; i < tensors.size(); ++i) {
-    const Tensor& t = tensors[i];
-    EMBER_CHECK(t.defined(), ValueError, "stack: tensor ", i, " is undefined");
-    EMBER_CHECK(t.sizes() == first.sizes(), ShapeError, "stack: tensor ", i, " has shape ",
-                t.sizes(), ", tensor 0 has shape ", first.sizes());
-    EMBER_CHECK(t.dtype() == first.dtype(), DTypeError, "stack: tensor ", i, " is ", t.dtype(),
-                ", tensor 0 is ", first.dtype());
-  }
-  Shape shape = first.sizes();
-  shape.insert(0, static_cast<int64_t>(tensors.size()));
-  NoGradGuard no_grad;
-  Tensor out = empty(shape, TensorOptions(first.dtype()).device(first.device()));
-  for (size_t i = 0; i < tensors.size(); ++i)
-    out.select(0, static_cast<int64_t>(i)).copy_(tensors[i]);
-  return out;
-}
-
 // Rows of `src` (dim 0) at `indices`, as a new contiguous tensor (index_select on dim 0).
 Tensor index_rows(const Tensor& src, std::span<const int64_t> indices) {
   EMBER_CHECK(src.defined() && src.dim() >= 1, ShapeError,
@@ -79,7 +57,8 @@ Batch Dataset::get_batch(std::span<const int64_t> indices) const {
   }
   Batch b;
   if (indices.empty()) return b;
-  b.data = stack(data);
+  NoGradGuard no_grad;  // a batch is data, not part of a graph
+  b.data = ember::stack(data);
   bool any_target = false, all_targets = true;
   for (const Tensor& t : targets) {
     any_target |= t.defined();
@@ -87,7 +66,7 @@ Batch Dataset::get_batch(std::span<const int64_t> indices) const {
   }
   EMBER_CHECK(any_target == all_targets, ValueError,
               "Dataset::get_batch: some examples have a target and some don't");
-  if (all_targets) b.target = stack(targets);
+  if (all_targets) b.target = ember::stack(targets);
   return b;
 }
 

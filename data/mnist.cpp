@@ -28,8 +28,8 @@ std::string find_file(const MNIST::Source& src, const std::string& dir, const st
   if (fs::is_regular_file(raw, ec)) return raw.string();
   throw IOError(detail::str_cat(src.name, ": cannot find ", stem, "(.gz) in ", dir, " (looked for ",
                                 gz.string(), " and ", raw.string(), "). ", src.install_hint,
-                                ", or pass the directory that holds the files (the root ",
-                                "argument) or set ", src.env_var, "."));
+                                ", or pass the directory that holds the files (the dataset's ",
+                                "root; train_mlp --data DIR) or set ", src.env_var, "."));
 }
 
 TensorDataset load(const MNIST::Source& src, const std::string& dir, bool train, double mean,
