@@ -1,10 +1,14 @@
 // ember-bench: each op family and a full training step, timed on every available device,
 // printed as one table with a speedup column, and written as CSV plus a PNG chart
 // (gnuplot, when installed).
-//   ./ember-bench [--out DIR] [--quick]
-// Without a GPU the table has CPU rows only and says why the GPU column is empty. cudasim
-// (a -DEMBER_CUDA=SIM build) runs the CUDA code on the CPU: its timings say nothing about
-// a GPU, so they are not reported.
+//   ./ember-bench [--out DIR] [--quick] [--cudasim]
+// CPU rows are timed with std::chrono::steady_clock, GPU rows with CUDA events recorded on
+// the device's stream (cuda::Event): the GPU's own clock, so a row is the time the work took
+// on the device's queue, not that plus the host's wait for it. Without a GPU the table has CPU rows
+// only and says why the GPU column is empty. cudasim (a -DEMBER_CUDA=SIM build) runs the
+// CUDA code on the CPU: its timings say nothing about a GPU, so they are not reported --
+// unless --cudasim asks for them, in a column named for the simulator and without a speedup
+// (that runs the event-timing path without a GPU).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,28 +33,55 @@ struct Case {
   std::function<std::function<void()>(Device)> make;  // builds inputs, returns the timed call
 };
 
-// Median milliseconds per call. GPU work is queued asynchronously, so each timed batch ends
-// with a device synchronisation.
-double time_ms(const std::function<void()>& fn, Device device, int min_iters, double min_ms) {
-  auto sync = [&] {
-    if (device.is_cuda()) cuda::synchronize();
-  };
-  fn();  // warm-up: caches, allocator, lazy handles
-  sync();
-  std::vector<double> samples;
-  double total = 0;
-  while (static_cast<int>(samples.size()) < min_iters || total < min_ms) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    sync();
-    const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    samples.push_back(ms);
-    total += ms;
-    if (samples.size() >= 200) break;
+// How the timed batches are sized and how many there are.
+struct Budget {
+  double batch_ms;  // each batch repeats the call until it lasts about this long
+  int min_batches;
+  double min_ms;  // ... and batches are timed until together they last this long
+};
+
+// Milliseconds for `reps` calls of fn. On the CPU: the steady clock around the calls. On a
+// CUDA device: events recorded on its stream before the first call's work and after the
+// last's, then one wait for the second event -- the device's time for the batch, launch gaps
+// included (what a training loop sees), the host's wait excluded.
+double batch_ms(const std::function<void()>& fn, int reps, Device device, cuda::Event* start,
+                cuda::Event* stop) {
+  if (device.is_cuda()) {
+    start->record();
+    for (int i = 0; i < reps; ++i) fn();
+    stop->record();
+    stop->synchronize();
+    return start->elapsed_ms(*stop);
   }
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < reps; ++i) fn();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Milliseconds per call: the median over the timed batches of batch time / calls per batch,
+// after a warm-up call (caches, allocator, lazy handles) and a one-call batch that sizes the
+// batches.
+double time_ms(const std::function<void()>& fn, Device device, const Budget& budget) {
+  std::optional<cuda::Event> start, stop;
+  if (device.is_cuda()) {
+    start.emplace(device.index);
+    stop.emplace(device.index);
+  }
+  cuda::Event* s = start ? &*start : nullptr;
+  cuda::Event* e = stop ? &*stop : nullptr;
+  batch_ms(fn, 1, device, s, e);  // warm-up; also waits for it on a GPU
+  const double one = std::max(batch_ms(fn, 1, device, s, e), 1e-3);
+  const int reps = static_cast<int>(std::clamp(budget.batch_ms / one, 1.0, 1000.0));
+  std::vector<double> per_call;
+  double total = 0;
+  while (static_cast<int>(per_call.size()) < budget.min_batches || total < budget.min_ms) {
+    const double ms = batch_ms(fn, reps, device, s, e);
+    per_call.push_back(ms / reps);
+    total += ms;
+    if (per_call.size() >= 100) break;
+  }
+  std::sort(per_call.begin(), per_call.end());
+  return per_call[per_call.size() / 2];
 }
 
 std::vector<Case> cases(bool quick) {
@@ -105,61 +136,106 @@ std::string fmt(double v, const char* f) {
   return buf;
 }
 
+// The device the GPU column times, or why there is none.
+struct GpuColumn {
+  std::optional<Device> device;
+  bool simulated = false;  // --cudasim: the simulator's time, never called a GPU's
+  std::string name;        // "cuda:0 (NVIDIA H100 80GB HBM3)"
+  std::string why_none;
+};
+
+GpuColumn gpu_column(bool with_sim) {
+  GpuColumn g;
+  try {
+    if (!cuda::is_available()) {
+      g.why_none = EMBER_BENCH_HAS_CUDA_BACKEND
+                       ? "ember was built with CUDA, but no CUDA device or driver was found"
+                       : "this build of ember has no CUDA backend (-DEMBER_CUDA=OFF, or AUTO "
+                         "without nvcc)";
+      return g;
+    }
+    if (cuda::is_simulated() && !with_sim) {
+      g.why_none =
+          "this is a cudasim build (-DEMBER_CUDA=SIM): its CUDA device is a simulator on the "
+          "CPU, and simulated timings are not GPU timings (--cudasim lists them, apart)";
+      return g;
+    }
+    g.device = Device::cuda();
+    g.simulated = cuda::is_simulated();
+    g.name = g.device->str() + " (" + cuda::device_name(0) + ")";
+  } catch (const Error& e) {
+    g.device.reset();
+    g.why_none = std::string("the CUDA runtime failed: ") + e.what();
+  }
+  return g;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string out_dir = ".";
-  bool quick = false;
+  bool quick = false, with_sim = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--out" && i + 1 < argc)
       out_dir = argv[++i];
     else if (a == "--quick")
       quick = true;
+    else if (a == "--cudasim")
+      with_sim = true;
     else {
-      std::cout << "usage: ember-bench [--out DIR] [--quick]\n"
+      std::cout << "usage: ember-bench [--out DIR] [--quick] [--cudasim]\n"
                    "  times op families and a training step on the CPU and (when present) the\n"
-                   "  GPU; writes ember-bench.csv and ember-bench.png to DIR (default .)\n";
+                   "  GPU; writes ember-bench.csv and ember-bench.png to DIR (default .)\n"
+                   "  --quick    fewer sizes and shorter timing\n"
+                   "  --cudasim  in a cudasim build, also time the simulated device (its own\n"
+                   "             column, no speedup: simulated time is not GPU time)\n";
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
-  std::optional<Device> gpu;
-  std::string gpu_note;
-  if (!cuda::is_available()) {
-    gpu_note = "no GPU rows: this build of ember has no CUDA backend or no CUDA device is present";
-  } else if (EMBER_BENCH_CUDASIM) {
-    gpu_note =
-        "no GPU rows: this is a cudasim build (-DEMBER_CUDA=SIM); simulated timings are "
-        "not GPU timings";
-  } else {
-    gpu = Device::cuda();
-  }
-  std::printf("ember-bench  (CPU: %d OpenMP threads, GEMM via %s; %s)\n\n",
-              kernels::cpu::get_num_threads(), kernels::cpu::gemm_backend_name(),
-              gpu ? "GPU: cuda:0" : "CPU only");
-  std::printf("%-12s %-30s %12s %12s %9s %12s\n", "family", "size", "CPU ms", "GPU ms", "speedup",
-              "CPU GFLOP/s");
+  const GpuColumn gpu = gpu_column(with_sim);
+  const bool speedup = gpu.device && !gpu.simulated;
+  const char* gpu_label = gpu.simulated ? "cudasim ms" : "GPU ms";
+  const Budget budget = quick ? Budget{5, 3, 30} : Budget{20, 7, 300};
+
+  std::printf("ember-bench  CPU: %d OpenMP threads, GEMM via %s\n", kernels::cpu::get_num_threads(),
+              kernels::cpu::gemm_backend_name());
+  if (gpu.device)
+    std::printf("             %s: %s\n", gpu.simulated ? "cudasim" : "GPU", gpu.name.c_str());
+  else
+    std::printf("             GPU: none (why: below the table)\n");
+  std::printf("time per call: median over >= %d batches of repeated calls, after a warm-up\n",
+              budget.min_batches);
+  std::printf("  %-10s std::chrono::steady_clock around each batch\n", "CPU ms");
+  if (gpu.device)
+    std::printf("  %-10s CUDA events recorded on %s's stream around each batch%s\n", gpu_label,
+                gpu.device->str().c_str(),
+                gpu.simulated ? "\n             (the simulator's host time: not GPU timings, "
+                                "so no speedup)"
+                              : "");
+  std::printf("\n%-12s %-30s %12s %12s %9s %12s\n", "family", "size", "CPU ms", gpu_label,
+              "speedup", "CPU GFLOP/s");
   std::ofstream csv(out_dir + "/ember-bench.csv");
-  csv << "family,size,cpu_ms,gpu_ms,speedup\n";
-  const int iters = quick ? 3 : 10;
-  const double min_ms = quick ? 50 : 300;
+  csv << "family,size,cpu_ms,cpu_clock," << (gpu.simulated ? "cudasim_ms" : "gpu_ms")
+      << ",gpu_clock,speedup\n";
   int row = 0;
   std::ofstream dat(out_dir + "/ember-bench.dat");
   for (const Case& c : cases(quick)) {
     manual_seed(0);
-    const double cpu_ms = time_ms(c.make(kCPU), kCPU, iters, min_ms);
+    const double cpu_ms = time_ms(c.make(kCPU), kCPU, budget);
     double gpu_ms = 0;
-    if (gpu) gpu_ms = time_ms(c.make(*gpu), *gpu, iters, min_ms);
+    if (gpu.device) gpu_ms = time_ms(c.make(*gpu.device), *gpu.device, budget);
     const std::string gflops = c.flops > 0 ? fmt(c.flops / cpu_ms / 1e6, "%.1f") : "-";
     std::printf("%-12s %-30s %12.3f %12s %9s %12s\n", c.family.c_str(), c.size.c_str(), cpu_ms,
-                gpu ? fmt(gpu_ms, "%.3f").c_str() : "-",
-                gpu ? fmt(cpu_ms / gpu_ms, "%.1fx").c_str() : "-", gflops.c_str());
-    csv << c.family << ',' << c.size << ',' << cpu_ms << ',' << (gpu ? fmt(gpu_ms, "%g") : "")
-        << ',' << (gpu ? fmt(cpu_ms / gpu_ms, "%g") : "") << '\n';
+                gpu.device ? fmt(gpu_ms, "%.3f").c_str() : "-",
+                speedup ? fmt(cpu_ms / gpu_ms, "%.1fx").c_str() : "-", gflops.c_str());
+    csv << c.family << ",\"" << c.size << "\"," << cpu_ms << ",steady_clock,"
+        << (gpu.device ? fmt(gpu_ms, "%g") + ",cuda_event" : ",") << ','
+        << (speedup ? fmt(cpu_ms / gpu_ms, "%g") : "") << '\n';
     dat << row++ << " \"" << c.family << "\\n"
-        << c.size << "\" " << cpu_ms << ' ' << (gpu ? gpu_ms : 0) << '\n';
+        << c.size << "\" " << cpu_ms << ' ' << gpu_ms << '\n';
   }
-  if (!gpu) std::printf("\n%s\n", gpu_note.c_str());
+  if (!gpu.device) std::printf("\nno GPU rows: %s\n", gpu.why_none.c_str());
   csv.close();
   dat.close();
   // The chart: grouped bars, log scale (times span four orders of magnitude).
@@ -171,8 +247,11 @@ int main(int argc, char** argv) {
                  "set logscale y\nset ylabel 'milliseconds'\nset style data histograms\n"
                  "set style fill solid 0.8\nset boxwidth 0.9\nset xtics rotate by -30\n"
                  "set key top left\n"
-                 "plot '%s/ember-bench.dat' using 3:xtic(2) title 'CPU'%s\n",
-                 png.c_str(), out_dir.c_str(), gpu ? (", '' using 4 title 'GPU'") : "");
+                 "plot '%s/ember-bench.dat' using 3:xtic(2) title 'CPU (steady clock)'%s\n",
+                 png.c_str(), out_dir.c_str(),
+                 !gpu.device     ? ""
+                 : gpu.simulated ? ", '' using 4 title 'cudasim (not a GPU)'"
+                                 : ", '' using 4 title 'GPU (CUDA events)'");
     const int rc = pclose(gp);
     std::printf("\nwrote %s/ember-bench.csv%s\n", out_dir.c_str(),
                 rc == 0 ? (" and " + png).c_str() : " (gnuplot failed: no chart)");
