@@ -18,14 +18,24 @@ namespace ember {
 
 using kernels::BinaryOp;
 using kernels::Layout;
+using kernels::LossReduction;
 using kernels::ReduceOp;
 using kernels::UnaryOp;
 using kernels::UnaryParams;
 
-struct TargetCheck {
-  int64_t bad_index = -1;
-  int64_t valid_count = 0;
-};
+// The errors of out-of-range class targets and gather / scatter_add indices, worded the same
+// whichever backend finds them.
+inline IndexError bad_target_error(const char* op, int64_t target, int64_t position,
+                                   int64_t classes) {
+  return IndexError(detail::str_cat(
+      op, ": target ", target, " at position ", position, " is out of bounds for ", classes,
+      " classes (expected 0 <= target < ", classes, " or the ignore_index)"));
+}
+inline IndexError bad_index_error(const char* op, int64_t index, int64_t position, int64_t dim,
+                                  int64_t size) {
+  return IndexError(detail::str_cat(op, ": index ", index, " at position ", position,
+                                    " is out of bounds for dim ", dim, " with size ", size));
+}
 
 class Backend {
  public:
@@ -36,6 +46,8 @@ class Backend {
   virtual void deallocate(void* ptr) = 0;
   virtual CachingAllocator& allocator() = 0;
   // Copies between this device and the host (either direction) or within this device.
+  // memcpy_to_host and synchronize wait for the device, and there a GPU backend throws the
+  // IndexError of a bad target or index an earlier call queued (see the losses below).
   virtual void memcpy_to_host(void* dst_host, const void* src, size_t nbytes) = 0;
   virtual void memcpy_from_host(void* dst, const void* src_host, size_t nbytes) = 0;
   // Waits for queued work (no-op on the CPU; a host-device sync on GPUs).
@@ -63,25 +75,32 @@ class Backend {
                        bool log) = 0;
   virtual void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer,
                                 int64_t r, int64_t inner, bool log) = 0;
-  virtual TargetCheck cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
-                                            int64_t n, int64_t c, int64_t ignore_index,
-                                            void* losses) = 0;
+  // Class-index losses (kernels/cpu/softmax.h): per-sample `losses` (n), and for Sum / Mean
+  // also `reduced` (one element) and, when not null, `valid_count` (one int64 on this
+  // device: the mean's divisor, which the backward reads as `mean_count`). A target outside
+  // [0, c) that is not ignore_index throws bad_target_error -- the CPU backend here, the
+  // CUDA backend at its next wait for the device (Note [Host-device synchronisation]).
+  virtual void cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
+                                     int64_t n, int64_t c, int64_t ignore_index,
+                                     LossReduction reduction, void* losses, void* reduced,
+                                     int64_t* valid_count) = 0;
   virtual void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets,
                                       int64_t n, int64_t c, int64_t ignore_index,
-                                      const void* grad_losses, int64_t grad_stride, double scale,
-                                      void* glogits) = 0;
-  virtual TargetCheck nll_loss_forward(DType dt, const void* logp, const int64_t* targets,
-                                       int64_t n, int64_t c, int64_t ignore_index,
-                                       void* losses) = 0;
+                                      const void* grad_losses, int64_t grad_stride,
+                                      const int64_t* mean_count, void* glogits) = 0;
+  virtual void nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n,
+                                int64_t c, int64_t ignore_index, LossReduction reduction,
+                                void* losses, void* reduced, int64_t* valid_count) = 0;
   virtual void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c,
                                  int64_t ignore_index, const void* grad_losses, int64_t grad_stride,
-                                 double scale, void* glogp) = 0;
+                                 const int64_t* mean_count, void* glogp) = 0;
 
-  // indexing
-  virtual int64_t gather(DType dt, int dim, const Layout& xl, int64_t x_dim_size, const void* x,
-                         const int64_t* index, void* out) = 0;
-  virtual int64_t scatter_add(DType dt, int dim, const Layout& ol, int64_t out_dim_size, void* out,
-                              const int64_t* index, const void* src) = 0;
+  // indexing (kernels/cpu/index.h). An index outside [0, size along dim) throws
+  // bad_index_error, as the losses' bad targets do.
+  virtual void gather(DType dt, int dim, const Layout& xl, int64_t x_dim_size, const void* x,
+                      const int64_t* index, void* out) = 0;
+  virtual void scatter_add(DType dt, int dim, const Layout& ol, int64_t out_dim_size, void* out,
+                           const int64_t* index, const void* src) = 0;
 
   // Sorting along the middle axis of a contiguous (outer, r, inner) view: the first k of each
   // row's stable order (kernels/cpu/sort.h). Not pure: a backend without a sort kernel

@@ -29,8 +29,13 @@ namespace {
 
 namespace k = kernels::cpu;
 
-TargetCheck convert(k::TargetCheck c) {
-  return {c.bad_index, c.valid_count};
+// The CPU computes synchronously, so a bad target or index is reported at the call.
+void check_targets(const char* op, const k::TargetCheck& c, const int64_t* targets,
+                   int64_t classes) {
+  if (c.bad_index >= 0) throw bad_target_error(op, targets[c.bad_index], c.bad_index, classes);
+}
+void check_index(const char* op, int64_t bad, const int64_t* index, int dim, int64_t size) {
+  if (bad >= 0) throw bad_index_error(op, index[bad], bad, dim, size);
 }
 
 class CpuBackend final : public Backend {
@@ -77,32 +82,44 @@ class CpuBackend final : public Backend {
                         int64_t inner, bool log) override {
     k::softmax_backward(dt, y, gy, gx, outer, r, inner, log);
   }
-  TargetCheck cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
-                                    int64_t c, int64_t ignore_index, void* losses) override {
-    return convert(k::cross_entropy_forward(dt, logits, targets, n, c, ignore_index, losses));
+  void cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
+                             int64_t c, int64_t ignore_index, LossReduction reduction, void* losses,
+                             void* reduced, int64_t* valid_count) override {
+    check_targets("cross_entropy",
+                  k::cross_entropy_forward(dt, logits, targets, n, c, ignore_index, reduction,
+                                           losses, reduced, valid_count),
+                  targets, c);
   }
   void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets, int64_t n,
                               int64_t c, int64_t ignore_index, const void* grad_losses,
-                              int64_t grad_stride, double scale, void* glogits) override {
+                              int64_t grad_stride, const int64_t* mean_count,
+                              void* glogits) override {
     k::cross_entropy_backward(dt, logits, targets, n, c, ignore_index, grad_losses, grad_stride,
-                              scale, glogits);
+                              mean_count, glogits);
   }
-  TargetCheck nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n,
-                               int64_t c, int64_t ignore_index, void* losses) override {
-    return convert(k::nll_loss_forward(dt, logp, targets, n, c, ignore_index, losses));
+  void nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n, int64_t c,
+                        int64_t ignore_index, LossReduction reduction, void* losses, void* reduced,
+                        int64_t* valid_count) override {
+    check_targets("nll_loss",
+                  k::nll_loss_forward(dt, logp, targets, n, c, ignore_index, reduction, losses,
+                                      reduced, valid_count),
+                  targets, c);
   }
   void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c,
                          int64_t ignore_index, const void* grad_losses, int64_t grad_stride,
-                         double scale, void* glogp) override {
-    k::nll_loss_backward(dt, targets, n, c, ignore_index, grad_losses, grad_stride, scale, glogp);
+                         const int64_t* mean_count, void* glogp) override {
+    k::nll_loss_backward(dt, targets, n, c, ignore_index, grad_losses, grad_stride, mean_count,
+                         glogp);
   }
-  int64_t gather(DType dt, int dim, const Layout& xl, int64_t x_dim_size, const void* x,
-                 const int64_t* index, void* out) override {
-    return k::gather(dt, dim, xl, x_dim_size, x, index, out);
+  void gather(DType dt, int dim, const Layout& xl, int64_t x_dim_size, const void* x,
+              const int64_t* index, void* out) override {
+    check_index("gather", k::gather(dt, dim, xl, x_dim_size, x, index, out), index, dim,
+                x_dim_size);
   }
-  int64_t scatter_add(DType dt, int dim, const Layout& ol, int64_t out_dim_size, void* out,
-                      const int64_t* index, const void* src) override {
-    return k::scatter_add(dt, dim, ol, out_dim_size, out, index, src);
+  void scatter_add(DType dt, int dim, const Layout& ol, int64_t out_dim_size, void* out,
+                   const int64_t* index, const void* src) override {
+    check_index("scatter_add", k::scatter_add(dt, dim, ol, out_dim_size, out, index, src), index,
+                dim, out_dim_size);
   }
   void sort(DType dt, const void* x, void* values, int64_t* indices, int64_t outer, int64_t r,
             int64_t inner, int64_t kk, bool descending) override {

@@ -3,6 +3,10 @@
 // is built (EMBER_WITH_CUDA); otherwise every query answers "no GPU".
 #include <ember/core/cuda.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <string_view>
+
 #include <ember/core/backend.h>
 #include <ember/core/error.h>
 
@@ -83,6 +87,24 @@ void empty_cache(int device) {
 
 AllocatorStats memory_stats(int device) {
   return allocator_of(device).stats();
+}
+
+namespace {
+std::atomic<bool>& eager_checks_flag() {
+  static std::atomic<bool> flag{[] {
+    const char* env = std::getenv("EMBER_CUDA_EAGER_CHECKS");
+    return env != nullptr && std::string_view(env) != "" && std::string_view(env) != "0";
+  }()};
+  return flag;
+}
+}  // namespace
+
+void set_eager_checks(bool on) {
+  eager_checks_flag().store(on, std::memory_order_relaxed);
+}
+
+bool eager_checks() {
+  return eager_checks_flag().load(std::memory_order_relaxed);
 }
 
 int64_t host_syncs(int device) {

@@ -34,8 +34,16 @@ void empty_cache(int device = 0);
 AllocatorStats memory_stats(int device = 0);
 
 // How often ember has made the host wait for `device` (copies to the host, synchronize(),
-// the index/target checks of gather, scatter_add and the losses). 0 for a device never used.
+// and with eager checks every checked op). 0 for a device never used.
 int64_t host_syncs(int device = 0);
+
+// Bad class targets (cross_entropy, nll_loss) and gather / scatter_add indices are found on
+// the GPU and thrown as ember::IndexError at the next point where ember waits for that
+// device -- item(), to(cpu), printing, synchronize() -- so a training step never waits for
+// them. With eager checks on, each such op waits and throws at the call instead: slower,
+// for debugging. Off by default; EMBER_CUDA_EAGER_CHECKS=1 in the environment turns it on.
+void set_eager_checks(bool on);
+bool eager_checks();
 
 // Marks a point in a device's stream for timing GPU work:
 //   cuda::Event start, stop;  start.record();  ...queue work...  stop.record();

@@ -9,16 +9,24 @@
 // Kernels are queued and the host runs ahead. The backend waits for the GPU only where the
 // host needs a result:
 //   - memcpy_to_host (the caller is about to read the bytes: item(), to(cpu), printing);
-//   - synchronize();
-//   - gather / scatter_add, cross_entropy / nll_loss forward: the Backend interface returns
-//     the first out-of-range index or target (and the loss's valid count, which the op layer
-//     needs on the host for the mean) synchronously, so the GPU's verdict is read back at once
-//     (16 bytes through pinned memory, one stream synchronisation). This is the one wait of a
-//     training step. Removing it needs an interface change: the valid count written to a
-//     device scalar that the mean divides by on the device (and the backward kernel reads),
-//     and the bad-index flag left on the device and checked where the host waits anyway (the
-//     next memcpy_to_host or synchronize), throwing the same IndexError there; an eager mode
-//     would keep today's immediate error for debugging.
+//   - synchronize().
+// A training step has none: its loss stays on the device until the user reads it.
+//
+// Checks of data only the GPU sees do not wait either. cross_entropy / nll_loss validate
+// their targets and gather / scatter_add their indices inside the kernel (kernels/cuda/
+// index_check.h): the first bad one is recorded in a per-backend IndexCheck in device
+// memory, the loss's valid count (the mean's divisor) is written to a device scalar that
+// the forward divides by in its own last block and the backward kernel reads, so nothing
+// goes to the host. Whenever a checked kernel ran since the last look, wait() copies the
+// record back in the same stream synchronisation it makes anyway (40 bytes into pinned
+// memory, no extra sync) and throws the IndexError the CPU backend would have thrown --
+// naming the op, the bad value, its position and the class count / dim size -- at that
+// item() / to(cpu) / synchronize(), then resets the record so the backend stays usable.
+// The op's result was computed with the bad elements skipped and must not be trusted; the
+// throw guarantees no value computed after it reaches the host unreported. To get the
+// error at the call instead (one sync per checked op, for debugging), turn on eager
+// checks: ember::cuda::set_eager_checks(true), or EMBER_CUDA_EAGER_CHECKS=1 at start-up.
+//
 // Every wait is counted (host_syncs()), so benchmarks can report it on real GPUs too.
 // memcpy_from_host never waits: the bytes are copied into pinned staging, the H2D copy is
 // queued, and the staging block is reused only after an event recorded behind the copy has
@@ -27,10 +35,12 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
 #include <ember/core/backend.h>
+#include <ember/core/cuda.h>
 #include <ember/core/error.h>
 #include <ember/kernels/cuda/copy.h>
 #include <ember/kernels/cuda/device.h>
@@ -38,6 +48,7 @@
 #include <ember/kernels/cuda/elementwise.h>
 #include <ember/kernels/cuda/gemm.h>
 #include <ember/kernels/cuda/index.h>
+#include <ember/kernels/cuda/index_check.h>
 #include <ember/kernels/cuda/memory.h>
 #include <ember/kernels/cuda/optimizer.h>
 #include <ember/kernels/cuda/random.h>
@@ -168,13 +179,16 @@ class CudaBackend final : public Backend {
                    "cuda:" + std::to_string(device) + " caching allocator"),
         staging_(device) {
     k::ensure_device(device_);
-    // The target/index verdict lives in device memory for the backend's lifetime; [0] is kept
-    // at INT64_MAX between calls (kernels/cuda/softmax.h, index.h), [1] is each loss's count.
-    check_ = static_cast<int64_t*>(allocator_.allocate(2 * sizeof(int64_t), stream_id()));
-    check_host_ = static_cast<int64_t*>(k::pinned_malloc(4 * sizeof(int64_t)));
-    EMBER_CHECK(check_host_ != nullptr, OutOfMemoryError,
-                "CUDA backend: cannot allocate 32 bytes of pinned host memory");
-    reset_bad_position();
+    // The checked kernels' record lives in device memory for the backend's lifetime. Its
+    // pristine value sits in pinned memory that never changes, so the asynchronous copies
+    // that (re)initialise it can read it whenever they run.
+    check_ = static_cast<k::IndexCheck*>(allocator_.allocate(sizeof(k::IndexCheck), stream_id()));
+    void* pinned = k::pinned_malloc(2 * sizeof(k::IndexCheck));
+    EMBER_CHECK(pinned != nullptr, OutOfMemoryError, "CUDA backend: cannot allocate ",
+                2 * sizeof(k::IndexCheck), " bytes of pinned host memory");
+    pristine_check_ = new (pinned) k::IndexCheck{};
+    read_check_ = new (static_cast<char*>(pinned) + sizeof(k::IndexCheck)) k::IndexCheck{};
+    k::memcpy_h2d_async(check_, pristine_check_, sizeof(k::IndexCheck), stream_);
   }
 
   // Every time this backend waited for the GPU (Note [Host-device synchronisation]).
@@ -273,49 +287,50 @@ class CudaBackend final : public Backend {
     k::ensure_device(device_);
     k::softmax_backward(dt, y, gy, gx, outer, r, inner, log, stream_);
   }
-  TargetCheck cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
-                                    int64_t c, int64_t ignore_index, void* losses) override {
+  void cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
+                             int64_t c, int64_t ignore_index, LossReduction reduction, void* losses,
+                             void* reduced, int64_t* valid_count) override {
     k::ensure_device(device_);
-    std::lock_guard<std::mutex> lock(check_mutex_);
-    k::cross_entropy_forward(dt, logits, targets, n, c, ignore_index, losses, check_, stream_);
-    return read_check();
+    k::cross_entropy_forward(dt, logits, targets, n, c, ignore_index, reduction, losses, reduced,
+                             valid_count, check_, stream_);
+    checked_kernel_queued();
   }
   void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets, int64_t n,
                               int64_t c, int64_t ignore_index, const void* grad_losses,
-                              int64_t grad_stride, double scale, void* glogits) override {
+                              int64_t grad_stride, const int64_t* mean_count,
+                              void* glogits) override {
     k::ensure_device(device_);
     k::cross_entropy_backward(dt, logits, targets, n, c, ignore_index, grad_losses, grad_stride,
-                              scale, glogits, stream_);
+                              mean_count, glogits, stream_);
   }
-  TargetCheck nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n,
-                               int64_t c, int64_t ignore_index, void* losses) override {
+  void nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n, int64_t c,
+                        int64_t ignore_index, LossReduction reduction, void* losses, void* reduced,
+                        int64_t* valid_count) override {
     k::ensure_device(device_);
-    std::lock_guard<std::mutex> lock(check_mutex_);
-    k::nll_loss_forward(dt, logp, targets, n, c, ignore_index, losses, check_, stream_);
-    return read_check();
+    k::nll_loss_forward(dt, logp, targets, n, c, ignore_index, reduction, losses, reduced,
+                        valid_count, check_, stream_);
+    checked_kernel_queued();
   }
   void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c,
                          int64_t ignore_index, const void* grad_losses, int64_t grad_stride,
-                         double scale, void* glogp) override {
+                         const int64_t* mean_count, void* glogp) override {
     k::ensure_device(device_);
-    k::nll_loss_backward(dt, targets, n, c, ignore_index, grad_losses, grad_stride, scale, glogp,
-                         stream_);
+    k::nll_loss_backward(dt, targets, n, c, ignore_index, grad_losses, grad_stride, mean_count,
+                         glogp, stream_);
   }
 
   // indexing ------------------------------------------------------------------------------
-  int64_t gather(DType dt, int dim, const Layout& xl, int64_t x_dim_size, const void* x,
-                 const int64_t* index, void* out) override {
+  void gather(DType dt, int dim, const Layout& xl, int64_t x_dim_size, const void* x,
+              const int64_t* index, void* out) override {
     k::ensure_device(device_);
-    std::lock_guard<std::mutex> lock(check_mutex_);
     k::gather(dt, dim, xl, x_dim_size, x, index, out, check_, stream_);
-    return read_check().bad_index;
+    checked_kernel_queued();
   }
-  int64_t scatter_add(DType dt, int dim, const Layout& ol, int64_t out_dim_size, void* out,
-                      const int64_t* index, const void* src) override {
+  void scatter_add(DType dt, int dim, const Layout& ol, int64_t out_dim_size, void* out,
+                   const int64_t* index, const void* src) override {
     k::ensure_device(device_);
-    std::lock_guard<std::mutex> lock(check_mutex_);
     k::scatter_add(dt, dim, ol, out_dim_size, out, index, src, check_, stream_);
-    return read_check().bad_index;
+    checked_kernel_queued();
   }
 
   // data movement and random --------------------------------------------------------------
@@ -387,30 +402,45 @@ class CudaBackend final : public Backend {
  private:
   StreamId stream_id() const { return reinterpret_cast<uintptr_t>(stream_); }
 
-  // Waits for everything queued on the stream (Note [Host-device synchronisation]).
+  // Waits for everything queued on the stream (Note [Host-device synchronisation]). When a
+  // checked kernel was queued since the last look, its record comes back in the same wait,
+  // and a recorded error is thrown here.
   void wait() {
+    std::lock_guard<std::mutex> lock(check_mutex_);
+    const int64_t queued = checks_queued_.load(std::memory_order_acquire);
+    const bool look = queued != checks_read_;
+    if (look) k::memcpy_d2h_async(read_check_, check_, k::kReportedBytes, stream_);
     k::stream_synchronize(stream_);
     ++host_syncs_;
+    if (!look) return;
+    checks_read_ = queued;
+    if (read_check_->position == k::kNoBadIndex) return;
+    const k::IndexCheck found = *read_check_;
+    // Only the record, not the scratch of a launch another thread may have queued since.
+    k::memcpy_h2d_async(check_, pristine_check_, k::kReportedBytes, stream_);
+    throw check_error(found);
   }
 
-  // Reads check_ back (one sync). Called with check_mutex_ held, right after the kernel.
-  TargetCheck read_check() {
-    k::memcpy_d2h_async(check_host_, check_, 2 * sizeof(int64_t), stream_);
-    wait();
-    TargetCheck result;
-    result.valid_count = check_host_[1];
-    if (check_host_[0] != k::kNoBadTarget) {
-      result.bad_index = check_host_[0];
-      reset_bad_position();  // the next call must start from "nothing bad"
-    }
-    return result;
+  void checked_kernel_queued() {
+    checks_queued_.fetch_add(1, std::memory_order_release);
+    if (cuda::eager_checks()) wait();
   }
 
-  // check_[0] = INT64_MAX, from pinned memory the copy can read asynchronously. Only at start
-  // and after a bad index was found, so never in a healthy training step.
-  void reset_bad_position() {
-    check_host_[2] = k::kNoBadTarget;
-    k::memcpy_h2d_async(check_, check_host_ + 2, sizeof(int64_t), stream_);
+  // The IndexError the CPU backend would have thrown at the call, saying where it surfaced.
+  IndexError check_error(const k::IndexCheck& c) const {
+    const bool loss =
+        c.kernel == k::CheckedKernel::CrossEntropy || c.kernel == k::CheckedKernel::NllLoss;
+    const char* op = c.kernel == k::CheckedKernel::CrossEntropy ? "cross_entropy"
+                     : c.kernel == k::CheckedKernel::NllLoss    ? "nll_loss"
+                     : c.kernel == k::CheckedKernel::Gather     ? "gather"
+                                                                : "scatter_add";
+    const IndexError error = loss ? bad_target_error(op, c.value, c.position, c.bound)
+                                  : bad_index_error(op, c.value, c.position, c.dim, c.bound);
+    if (cuda::eager_checks()) return error;
+    return IndexError(detail::str_cat(
+        error.what(), " [found on cuda:", device_, " by an earlier ", op,
+        " call, reported at this wait for the device; ember::cuda::set_eager_checks(true) or "
+        "EMBER_CUDA_EAGER_CHECKS=1 reports it at the call]"));
   }
 
   const int device_;
@@ -418,9 +448,12 @@ class CudaBackend final : public Backend {
   CudaRawAllocator raw_;
   CachingAllocator allocator_;
   PinnedStaging staging_;
-  int64_t* check_ = nullptr;       // device, 2 int64
-  int64_t* check_host_ = nullptr;  // pinned, 4 int64: [0, 2) read back, [2] INT64_MAX source
-  std::mutex check_mutex_;         // one check_ per backend: one kernel + read-back at a time
+  k::IndexCheck* check_ = nullptr;           // device: the checked kernels' record
+  k::IndexCheck* pristine_check_ = nullptr;  // pinned, never written after construction
+  k::IndexCheck* read_check_ = nullptr;      // pinned: where wait() reads the record back
+  std::mutex check_mutex_;                   // one wait (and record read-back) at a time
+  std::atomic<int64_t> checks_queued_{0};    // checked kernels queued so far
+  int64_t checks_read_ = 0;                  // checks_queued_ at the last read-back
   std::atomic<int64_t> host_syncs_{0};
 };
 

@@ -45,6 +45,17 @@ void Adam::check_state(const std::string& key, const ParamState& st) const {
               "' needs step, exp_avg and exp_avg_sq together");
 }
 
+namespace {
+constexpr BufferSpec kExpAvg{"exp_avg"};
+constexpr BufferSpec kExpAvgSq{"exp_avg_sq"};
+constexpr BufferSpec kMaxExpAvgSq{"max_exp_avg_sq"};
+}  // namespace
+
+std::vector<BufferSpec> Adam::state_buffers(const OptimizerOptions& options) const {
+  if (static_cast<const AdamOptions&>(options).amsgrad()) return {kExpAvg, kExpAvgSq, kMaxExpAvgSq};
+  return {kExpAvg, kExpAvgSq};
+}
+
 void Adam::step() {
   NoGradGuard no_grad;
   for (ParamGroup& group : param_groups_) {
@@ -56,21 +67,13 @@ void Adam::step() {
       ParamState& st = mutable_state(p);
       // Moments start at zero (the kernel reads them); the step count only advances once
       // the update went through, so a failed step leaves a consistent state.
-      Tensor* m = st.find("exp_avg");
-      if (m == nullptr) m = &st.set("exp_avg", zeros_like(p));
-      Tensor* v = st.find("exp_avg_sq");
-      if (v == nullptr) v = &st.set("exp_avg_sq", zeros_like(p));
-      Tensor* vmax = nullptr;
-      if (o.amsgrad()) {
-        vmax = st.find("max_exp_avg_sq");
-        if (vmax == nullptr) vmax = &st.set("max_exp_avg_sq", zeros_like(p));
-      }
-      // Re-find: set() may have moved the earlier buffers.
-      m = st.find("exp_avg");
-      v = st.find("exp_avg_sq");
-      fused::adam_step_(p, g, *m, *v, vmax, o.lr(), o.betas().first, o.betas().second, o.eps(),
-                        o.weight_decay(), decoupled_, st.step + 1);
+      Tensor m = state_buffer(st, kExpAvg, p);
+      Tensor v = state_buffer(st, kExpAvgSq, p);
+      Tensor vmax = o.amsgrad() ? state_buffer(st, kMaxExpAvgSq, p) : Tensor();
+      fused::adam_step_(p, g, m, v, vmax.defined() ? &vmax : nullptr, o.lr(), o.betas().first,
+                        o.betas().second, o.eps(), o.weight_decay(), decoupled_, st.step + 1);
       ++st.step;
+      st.started = true;
     }
   }
 }

@@ -49,6 +49,7 @@ class Adam : public Optimizer {
     return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   }
   void check_state(const std::string& key, const ParamState& state) const override;
+  std::vector<BufferSpec> state_buffers(const OptimizerOptions& options) const override;
 
  private:
   bool decoupled_ = false;

@@ -76,10 +76,13 @@ class ParamGroup {
 };
 
 // What an optimizer remembers about one parameter: a step count (Adam) and named buffers
-// of the parameter's shape ("momentum_buffer", "exp_avg", ...). Created on the first
-// step() that sees a gradient for the parameter, as in PyTorch.
+// of the parameter's shape ("momentum_buffer", "exp_avg", ...). The buffers are allocated
+// when the parameter joins the optimizer (Note [Optimizer state allocation] in
+// optimizer.cpp), but the state only counts from the first step() that updates the
+// parameter, as in PyTorch: until then state() is null and state_dict() leaves it out.
 struct ParamState {
   int64_t step = 0;
+  bool started = false;  // updated at least once, or loaded by load_state_dict
   std::vector<std::pair<std::string, Tensor>> buffers;
 
   // The buffer called `name`, or null.
@@ -87,6 +90,13 @@ struct ParamState {
   const Tensor* find(std::string_view name) const;
   // Adds (or replaces) a buffer and returns it.
   Tensor& set(std::string_view name, Tensor value);
+};
+
+// A per-parameter buffer an optimizer keeps: its name and whether it starts at zero (false:
+// the first update writes it without reading it, so it is left uninitialised).
+struct BufferSpec {
+  std::string_view name;
+  bool zeroed = true;
 };
 
 class Optimizer {
@@ -139,8 +149,21 @@ class Optimizer {
   // Throws if a loaded state is incomplete for this optimizer (`key` prefixes messages).
   virtual void check_state(const std::string& key, const ParamState& state) const;
 
+  // The buffers a parameter of a group with `options` needs; they are allocated when the
+  // parameter joins (Note [Optimizer state allocation]). None by default.
+  virtual std::vector<BufferSpec> state_buffers(const OptimizerOptions& /*options*/) const {
+    return {};
+  }
+  // The buffer `spec` of `param`'s state for an update: the one allocated ahead, or a new one
+  // if there is none yet or the parameter has changed device, dtype or shape since it was
+  // allocated (Module::to after the optimizer was built) and no update has used it.
+  static Tensor state_buffer(ParamState& state, const BufferSpec& spec, const Tensor& param);
+
   // The state of `param`, created empty on first use.
   ParamState& mutable_state(const Tensor& param) { return state_[param.impl()]; }
+
+  // Allocates state_buffers() for the group's parameters that have no started state.
+  void allocate_state(const ParamGroup& group);
 
   std::unique_ptr<OptimizerOptions> defaults_;
   std::vector<ParamGroup> param_groups_;

@@ -32,6 +32,16 @@ void SGD::check_options(const OptimizerOptions& options) const {
               o->momentum(), ", dampening ", o->dampening(), ")");
 }
 
+namespace {
+// The first update writes the buffer without reading it, so it needs no zero-fill.
+constexpr BufferSpec kMomentumBuffer{"momentum_buffer", false};
+}  // namespace
+
+std::vector<BufferSpec> SGD::state_buffers(const OptimizerOptions& options) const {
+  if (static_cast<const SGDOptions&>(options).momentum() == 0) return {};
+  return {kMomentumBuffer};
+}
+
 void SGD::step() {
   NoGradGuard no_grad;
   for (ParamGroup& group : param_groups_) {
@@ -45,17 +55,12 @@ void SGD::step() {
         continue;
       }
       ParamState& st = mutable_state(p);
-      Tensor* buf = st.find("momentum_buffer");
-      const bool first = buf == nullptr;
-      // The first step writes the buffer without reading it, so it needs no zero-fill.
-      if (first) buf = &st.set("momentum_buffer", empty_like(p));
-      try {
-        fused::sgd_step_(p, g, buf, o.lr(), o.momentum(), o.dampening(), o.weight_decay(),
-                         o.nesterov(), first);
-      } catch (...) {
-        if (first) st.buffers.clear();  // never leave an uninitialised buffer behind
-        throw;
-      }
+      // Until the first update succeeds the buffer holds no values, and the next update is
+      // again a first one.
+      Tensor buf = state_buffer(st, kMomentumBuffer, p);
+      fused::sgd_step_(p, g, &buf, o.lr(), o.momentum(), o.dampening(), o.weight_decay(),
+                       o.nesterov(), !st.started);
+      st.started = true;
     }
   }
 }

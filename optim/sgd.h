@@ -39,6 +39,7 @@ class SGD : public Optimizer {
  protected:
   void check_options(const OptimizerOptions& options) const override;
   std::vector<std::string> state_names() const override { return {"momentum_buffer"}; }
+  std::vector<BufferSpec> state_buffers(const OptimizerOptions& options) const override;
 };
 
 }  // namespace ember::optim

@@ -26,13 +26,6 @@ Layout index_layout(const char* op, const Tensor& t, int dim, const Tensor& inde
   return l;
 }
 
-[[noreturn]] void bad_index(const char* op, const Tensor& index, int64_t pos, int dim,
-                            int64_t size) {
-  const int64_t value = index.reshape({-1}).select(0, pos).item<int64_t>();
-  throw IndexError(detail::str_cat(op, ": index ", value, " at position ", pos,
-                                   " is out of bounds for dim ", dim, " with size ", size));
-}
-
 class GatherBackward final : public Node {
  public:
   GatherBackward(Shape in_sizes, int dim, const Tensor& index)
@@ -87,12 +80,11 @@ Tensor gather(const Tensor& x, int dim_in, const Tensor& index_in) {
   Layout xl = index_layout("gather", x, dim, index);
   const int64_t dim_size = x.dim() == 0 ? 1 : x.size(dim);
   Tensor out = detail::make_tensor(index.sizes(), x.dtype(), x.device());
-  if (out.numel() > 0) {
-    const int64_t bad =
-        backend_of(x).gather(x.dtype(), dim, xl, dim_size, x.data_ptr(),
-                             static_cast<const int64_t*>(index.data_ptr()), out.data_ptr());
-    if (bad >= 0) bad_index("gather", index, bad, dim, dim_size);
-  }
+  // A bad index is an IndexError from the backend (at once on the CPU, at the next wait on
+  // CUDA: Note [Host-device synchronisation] in core/cuda_backend.cpp).
+  if (out.numel() > 0)
+    backend_of(x).gather(x.dtype(), dim, xl, dim_size, x.data_ptr(),
+                         static_cast<const int64_t*>(index.data_ptr()), out.data_ptr());
   if (autograd::needs_grad(x))
     autograd::attach(std::make_shared<GatherBackward>(x.sizes(), dim, index), {&x}, out);
   return out;
@@ -120,12 +112,9 @@ Tensor scatter_add(const Tensor& x, int dim_in, const Tensor& index_in, const Te
     Tensor src_c = detail::contiguous_data(src_region);
     Layout ol = index_layout("scatter_add", out, dim, index);
     const int64_t dim_size = out.dim() == 0 ? 1 : out.size(dim);
-    if (index.numel() > 0) {
-      const int64_t bad = backend_of(out).scatter_add(
-          out.dtype(), dim, ol, dim_size, out.data_ptr(),
-          static_cast<const int64_t*>(index.data_ptr()), src_c.data_ptr());
-      if (bad >= 0) bad_index("scatter_add", index, bad, dim, dim_size);
-    }
+    if (index.numel() > 0)
+      backend_of(out).scatter_add(out.dtype(), dim, ol, dim_size, out.data_ptr(),
+                                  static_cast<const int64_t*>(index.data_ptr()), src_c.data_ptr());
   }
   if (autograd::needs_grad(x, src))
     autograd::attach(std::make_shared<ScatterAddBackward>(dim, index, src.sizes()), {&x, &src},

@@ -66,52 +66,50 @@ std::pair<Tensor, Tensor> loss_inputs(const char* op, const Tensor& scores, cons
   return {scores, target};
 }
 
-void check_targets(const char* op, TargetCheck c, const Tensor& target, int64_t classes) {
-  if (c.bad_index < 0) return;
-  const int64_t value = target.reshape({-1}).select(0, c.bad_index).item<int64_t>();
-  throw IndexError(detail::str_cat(
-      op, ": target ", value, " at position ", c.bad_index, " is out of bounds for ", classes,
-      " classes (expected 0 <= target < ", classes, " or the ignore_index)"));
-}
-
-// Turns per-sample losses into the requested reduction. count = non-ignored samples.
-Tensor reduce_losses(const Tensor& losses, Reduction reduction, int64_t count) {
-  if (reduction == Reduction::None) return losses;
-  Tensor s = sum(losses);
-  return reduction == Reduction::Sum ? s : s * (1.0 / static_cast<double>(count));
+LossReduction kernel_reduction(Reduction reduction) {
+  switch (reduction) {
+    case Reduction::None:
+      return LossReduction::None;
+    case Reduction::Sum:
+      return LossReduction::Sum;
+    case Reduction::Mean:
+      break;
+  }
+  return LossReduction::Mean;
 }
 
 // Shared backward for the two class-index losses: the per-sample gradient (broadcast for
-// mean/sum) and a scale go straight into one kernel.
+// mean/sum) goes straight into one kernel, which divides by the mean's valid count where it
+// lies, on the loss's device (Note [Host-device synchronisation] in core/cuda_backend.cpp).
 class ClassLossBackward final : public Node {
  public:
   ClassLossBackward(bool fused_softmax, const Tensor& scores, const Tensor& target,
-                    Reduction reduction, int64_t ignore_index, int64_t valid_count,
+                    Reduction reduction, int64_t ignore_index, Tensor mean_count,
                     Shape scores_sizes)
       : fused_(fused_softmax),
         scores_(scores),
         target_(target),
         reduction_(reduction),
         ignore_index_(ignore_index),
-        valid_count_(valid_count),
+        mean_count_(std::move(mean_count)),
         scores_sizes_(scores_sizes) {}
   std::vector<Tensor> apply(const Tensor& g) override {
     Tensor scores = scores_.unpack(*this), target = target_.unpack(*this);
     const int64_t n = scores.size(0), c = scores.size(1);
     Tensor gc = detail::contiguous_data(g.to(scores.dtype()));
     const int64_t stride = reduction_ == Reduction::None ? 1 : 0;
-    const double scale =
-        reduction_ == Reduction::Mean ? 1.0 / static_cast<double>(valid_count_) : 1.0;
+    const auto* count =
+        mean_count_.defined() ? static_cast<const int64_t*>(mean_count_.data_ptr()) : nullptr;
     Tensor gs = detail::make_tensor(scores.sizes(), scores.dtype(), scores.device());
     if (gs.numel() > 0) {
       const auto* t = static_cast<const int64_t*>(target.data_ptr());
       if (fused_)
         backend_of(scores).cross_entropy_backward(scores.dtype(), scores.data_ptr(), t, n, c,
-                                                  ignore_index_, gc.data_ptr(), stride, scale,
+                                                  ignore_index_, gc.data_ptr(), stride, count,
                                                   gs.data_ptr());
       else
         backend_of(scores).nll_loss_backward(scores.dtype(), t, n, c, ignore_index_, gc.data_ptr(),
-                                             stride, scale, gs.data_ptr());
+                                             stride, count, gs.data_ptr());
     }
     return {gs.reshape(scores_sizes_)};
   }
@@ -119,16 +117,20 @@ class ClassLossBackward final : public Node {
   void release_saved() override {
     scores_.reset();
     target_.reset();
+    mean_count_ = Tensor();
   }
 
  private:
   bool fused_;
   SavedTensor scores_, target_;
   Reduction reduction_;
-  int64_t ignore_index_, valid_count_;
+  int64_t ignore_index_;
+  Tensor mean_count_;  // 0-dim int64 on the loss's device, written by the forward (Mean only)
   Shape scores_sizes_;
 };
 
+// One backend call does the forward, the reduction and the target check (a bad target is an
+// IndexError from the backend: at once on the CPU, at the next wait on CUDA).
 Tensor class_loss(const char* op, bool fused, const Tensor& scores_in, const Tensor& target_in,
                   Reduction reduction, int64_t ignore_index) {
   auto [scores2d, target1d] = loss_inputs(op, scores_in, target_in);
@@ -136,25 +138,29 @@ Tensor class_loss(const char* op, bool fused, const Tensor& scores_in, const Ten
   Tensor target = detail::contiguous_data(target1d);
   const int64_t n = scores.size(0), c = scores.size(1);
   Tensor losses = detail::make_tensor({n}, scores.dtype(), scores.device());
-  TargetCheck check;
-  if (n > 0) {
+  Tensor out = reduction == Reduction::None
+                   ? losses
+                   : detail::make_tensor(Shape{}, scores.dtype(), scores.device());
+  Tensor mean_count = reduction == Reduction::Mean
+                          ? detail::make_tensor(Shape{}, kInt64, scores.device())
+                          : Tensor();
+  if (n > 0 || reduction != Reduction::None) {
     const auto* t = static_cast<const int64_t*>(target.data_ptr());
-    check = fused ? backend_of(scores).cross_entropy_forward(scores.dtype(), scores.data_ptr(), t,
-                                                             n, c, ignore_index, losses.data_ptr())
-                  : backend_of(scores).nll_loss_forward(scores.dtype(), scores.data_ptr(), t, n, c,
-                                                        ignore_index, losses.data_ptr());
+    void* reduced = reduction == Reduction::None ? nullptr : out.data_ptr();
+    auto* count = mean_count.defined() ? static_cast<int64_t*>(mean_count.data_ptr()) : nullptr;
+    Backend& be = backend_of(scores);
+    if (fused)
+      be.cross_entropy_forward(scores.dtype(), scores.data_ptr(), t, n, c, ignore_index,
+                               kernel_reduction(reduction), losses.data_ptr(), reduced, count);
+    else
+      be.nll_loss_forward(scores.dtype(), scores.data_ptr(), t, n, c, ignore_index,
+                          kernel_reduction(reduction), losses.data_ptr(), reduced, count);
   }
-  check_targets(op, check, target, c);
-  Tensor out;
-  {
-    NoGradGuard no_grad;
-    out = reduce_losses(losses, reduction, check.valid_count);
-    if (reduction == Reduction::None && scores_in.dim() == 1) out = out.reshape(Shape{});
-  }
+  if (reduction == Reduction::None && scores_in.dim() == 1) out = out.reshape(Shape{});
   if (autograd::needs_grad(scores_in))
     autograd::attach(
         std::make_shared<ClassLossBackward>(fused, scores, target, reduction, ignore_index,
-                                            check.valid_count, scores_in.sizes()),
+                                            mean_count, scores_in.sizes()),
         {&scores_in}, out);
   return out;
 }

@@ -62,6 +62,10 @@ constexpr bool is_comparison(BinaryOp op) {
 
 enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min };
 
+// What a class-index loss kernel (cross_entropy, nll_loss) makes of its per-sample losses:
+// nothing more, their sum, or their sum over the number of non-ignored targets (the mean).
+enum class LossReduction : uint8_t { None, Sum, Mean };
+
 // Names for error messages of both backends.
 constexpr const char* unary_name(UnaryOp op) {
   constexpr const char* kNames[] = {"neg",   "abs",      "sign",       "exp",   "log",  "log2",

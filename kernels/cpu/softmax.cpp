@@ -163,6 +163,19 @@ TargetCheck check_targets(const int64_t* targets, int64_t n, int64_t c, int64_t 
   return check;
 }
 
+// What a loss forward adds to its per-sample losses: the valid count and the reduction (a
+// sequential sum: deterministic, and n is a batch, small next to the rows' work).
+template <class T>
+void finish_losses(const T* losses, int64_t n, const TargetCheck& check, LossReduction reduction,
+                   T* reduced, int64_t* valid_count) {
+  if (valid_count != nullptr) *valid_count = check.valid_count;
+  if (reduction == LossReduction::None) return;
+  Acc<T> sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += Acc<T>(losses[i]);
+  // 0 / 0 is NaN for the mean of an all-ignored batch, as in PyTorch.
+  *reduced = reduction == LossReduction::Mean ? T(sum / Acc<T>(check.valid_count)) : T(sum);
+}
+
 template <class T>
 void cross_entropy_forward_typed(const T* logits, const int64_t* targets, int64_t n, int64_t c,
                                  int64_t ignore_index, T* losses) {
@@ -187,10 +200,15 @@ void cross_entropy_forward_typed(const T* logits, const int64_t* targets, int64_
                });
 }
 
+// The divisor of the upstream gradient: the mean's valid count, or 1.
+double grad_divisor(const int64_t* mean_count) {
+  return mean_count != nullptr ? static_cast<double>(*mean_count) : 1.0;
+}
+
 template <class T>
 void cross_entropy_backward_typed(const T* logits, const int64_t* targets, int64_t n, int64_t c,
                                   int64_t ignore_index, const T* grad, int64_t grad_stride,
-                                  double scale, T* glogits) {
+                                  double divisor, T* glogits) {
   if (c <= 0) return;  // (n, 0) logits: no gradient elements
   parallel_for(n, std::max<int64_t>(1, kGrainTranscendental / std::max<int64_t>(1, c)),
                [&](int64_t b, int64_t e) {
@@ -210,7 +228,7 @@ void cross_entropy_backward_typed(const T* logits, const int64_t* targets, int64
                      g[j] = math::exp(row[j] - m);
                      sum += Acc<T>(g[j]);
                    }
-                   const T gi = T(scale * double(grad[i * grad_stride]));
+                   const T gi = T(double(grad[i * grad_stride]) / divisor);
                    const T k = T(Acc<T>(gi) / sum);  // g_i * softmax_j = k * e^(x_j - m)
 #pragma omp simd
                    for (int64_t j = 0; j < c; ++j) g[j] *= k;
@@ -257,29 +275,33 @@ void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t
 }
 
 TargetCheck cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
-                                  int64_t c, int64_t ignore_index, void* losses) {
+                                  int64_t c, int64_t ignore_index, LossReduction reduction,
+                                  void* losses, void* reduced, int64_t* valid_count) {
   if (!is_floating(dt)) unsupported("cross_entropy_forward", dt);
   const TargetCheck check = check_targets(targets, n, c, ignore_index);
   if (dt == DType::Float32) {
-    cross_entropy_forward_typed(static_cast<const float*>(logits), targets, n, c, ignore_index,
-                                static_cast<float*>(losses));
+    auto* l = static_cast<float*>(losses);
+    cross_entropy_forward_typed(static_cast<const float*>(logits), targets, n, c, ignore_index, l);
+    finish_losses(l, n, check, reduction, static_cast<float*>(reduced), valid_count);
   } else {
-    cross_entropy_forward_typed(static_cast<const double*>(logits), targets, n, c, ignore_index,
-                                static_cast<double*>(losses));
+    auto* l = static_cast<double*>(losses);
+    cross_entropy_forward_typed(static_cast<const double*>(logits), targets, n, c, ignore_index, l);
+    finish_losses(l, n, check, reduction, static_cast<double*>(reduced), valid_count);
   }
   return check;
 }
 
 void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets, int64_t n,
                             int64_t c, int64_t ignore_index, const void* grad_losses,
-                            int64_t grad_stride, double scale, void* glogits) {
+                            int64_t grad_stride, const int64_t* mean_count, void* glogits) {
+  const double divisor = grad_divisor(mean_count);
   if (dt == DType::Float32) {
     cross_entropy_backward_typed(static_cast<const float*>(logits), targets, n, c, ignore_index,
-                                 static_cast<const float*>(grad_losses), grad_stride, scale,
+                                 static_cast<const float*>(grad_losses), grad_stride, divisor,
                                  static_cast<float*>(glogits));
   } else if (dt == DType::Float64) {
     cross_entropy_backward_typed(static_cast<const double*>(logits), targets, n, c, ignore_index,
-                                 static_cast<const double*>(grad_losses), grad_stride, scale,
+                                 static_cast<const double*>(grad_losses), grad_stride, divisor,
                                  static_cast<double*>(glogits));
   } else {
     unsupported("cross_entropy_backward", dt);
@@ -298,40 +320,45 @@ void nll_forward_typed(const T* logp, const int64_t* targets, int64_t n, int64_t
 
 template <class T>
 void nll_backward_typed(const int64_t* targets, int64_t n, int64_t c, int64_t ignore_index,
-                        const T* grad, int64_t grad_stride, double scale, T* glogp) {
+                        const T* grad, int64_t grad_stride, double divisor, T* glogp) {
   parallel_for(n * c, kGrainCheap, [&](int64_t b, int64_t e) {
     for (int64_t k = b; k < e; ++k) glogp[k] = T(0);
   });
   for (int64_t i = 0; i < n; ++i) {
     const int64_t t = targets[i];
     if (t == ignore_index || is_bad_target(t, c)) continue;
-    glogp[i * c + t] = T(-scale * double(grad[i * grad_stride]));
+    glogp[i * c + t] = T(-(double(grad[i * grad_stride]) / divisor));
   }
 }
 }  // namespace
 
 TargetCheck nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n,
-                             int64_t c, int64_t ignore_index, void* losses) {
+                             int64_t c, int64_t ignore_index, LossReduction reduction, void* losses,
+                             void* reduced, int64_t* valid_count) {
   if (!is_floating(dt)) unsupported("nll_loss_forward", dt);
   const TargetCheck check = check_targets(targets, n, c, ignore_index);
   if (dt == DType::Float32) {
-    nll_forward_typed(static_cast<const float*>(logp), targets, n, c, ignore_index,
-                      static_cast<float*>(losses));
+    auto* l = static_cast<float*>(losses);
+    nll_forward_typed(static_cast<const float*>(logp), targets, n, c, ignore_index, l);
+    finish_losses(l, n, check, reduction, static_cast<float*>(reduced), valid_count);
   } else {
-    nll_forward_typed(static_cast<const double*>(logp), targets, n, c, ignore_index,
-                      static_cast<double*>(losses));
+    auto* l = static_cast<double*>(losses);
+    nll_forward_typed(static_cast<const double*>(logp), targets, n, c, ignore_index, l);
+    finish_losses(l, n, check, reduction, static_cast<double*>(reduced), valid_count);
   }
   return check;
 }
 
 void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c, int64_t ignore_index,
-                       const void* grad_losses, int64_t grad_stride, double scale, void* glogp) {
+                       const void* grad_losses, int64_t grad_stride, const int64_t* mean_count,
+                       void* glogp) {
+  const double divisor = grad_divisor(mean_count);
   if (dt == DType::Float32) {
     nll_backward_typed(targets, n, c, ignore_index, static_cast<const float*>(grad_losses),
-                       grad_stride, scale, static_cast<float*>(glogp));
+                       grad_stride, divisor, static_cast<float*>(glogp));
   } else if (dt == DType::Float64) {
     nll_backward_typed(targets, n, c, ignore_index, static_cast<const double*>(grad_losses),
-                       grad_stride, scale, static_cast<double*>(glogp));
+                       grad_stride, divisor, static_cast<double*>(glogp));
   } else {
     unsupported("nll_loss_backward", dt);
   }

@@ -4,8 +4,9 @@
 // StridedIndexer (loops.h) supplies the offset of every coordinate except `dim`, and the
 // index value times the real stride supplies that one (the CPU kernels' scheme). index, out
 // (gather) and src (scatter_add) are contiguous with the index's shape, so their offset is
-// the linear position itself. A bad index is not an error the kernel can throw: it is
-// recorded with an atomic minimum into the caller's flag and the element skipped.
+// the linear position itself. A bad index is not an error the kernel can throw: its element
+// is skipped and its position noted, and the launch's last block records the first one in
+// the caller's IndexCheck (kernels/cuda/index_check.h).
 #include <ember/kernels/cuda/index.h>
 
 #include <cuda_runtime.h>
@@ -14,17 +15,12 @@
 #include <type_traits>
 
 #include <ember/core/error.h>
+#include <ember/kernels/cuda/index_check_device.h>
 #include <ember/kernels/cuda/launch.h>
 #include <ember/kernels/cuda/loops.h>
 
 namespace ember::kernels::cuda {
 namespace {
-
-// Positions are non-negative and the flag starts at INT64_MAX, so the unsigned minimum of
-// CUDA's 64-bit atomicMin is the signed one.
-__device__ __forceinline__ void record_bad_position(int64_t* flag, int64_t pos) {
-  atomicMin(reinterpret_cast<unsigned long long*>(flag), static_cast<unsigned long long>(pos));
-}
 
 // One unsigned compare covers both ends: negative indices wrap to huge values.
 __device__ __forceinline__ bool index_ok(int64_t j, int64_t size) {
@@ -43,35 +39,41 @@ __device__ __forceinline__ void atomic_add(T* address, T value) {
 }
 
 // gather moves bits: U is the unsigned integer of the element's size.
+// Every thread reaches the end (no early return): is_last_block is a block barrier.
 template <class U>
 __global__ void gather_kernel(U* out, const U* x, const int64_t* index, StridedIndexer<1> rest,
-                              int64_t dim_stride, int64_t dim_size, int64_t n, int64_t* bad) {
+                              int64_t dim_stride, int64_t dim_size, int64_t n, int dim,
+                              IndexCheck* check) {
   for (int64_t i = global_thread_index(); i < n; i += grid_stride()) {
     const int64_t j = index[i];
     if (!index_ok(j, dim_size)) {
-      record_bad_position(bad, i);
+      note_bad_position(check, i);
       continue;
     }
     int64_t off[1];
     rest.offsets(i, off);
     out[i] = x[off[0] + j * dim_stride];
   }
+  if (is_last_block(check) && threadIdx.x == 0)
+    finish_launch(check, CheckedKernel::Gather, index, dim_size, dim);
 }
 
 template <class T>
 __global__ void scatter_add_kernel(T* out, const T* src, const int64_t* index,
                                    StridedIndexer<1> rest, int64_t dim_stride, int64_t dim_size,
-                                   int64_t n, int64_t* bad) {
+                                   int64_t n, int dim, IndexCheck* check) {
   for (int64_t i = global_thread_index(); i < n; i += grid_stride()) {
     const int64_t j = index[i];
     if (!index_ok(j, dim_size)) {
-      record_bad_position(bad, i);
+      note_bad_position(check, i);
       continue;
     }
     int64_t off[1];
     rest.offsets(i, off);
     atomic_add(out + off[0] + j * dim_stride, src[i]);
   }
+  if (is_last_block(check) && threadIdx.x == 0)
+    finish_launch(check, CheckedKernel::ScatterAdd, index, dim_size, dim);
 }
 
 // The strided operand's layout with `dim`'s stride removed, as an indexer, and that stride.
@@ -96,19 +98,19 @@ DimSplit split_dim(const char* kernel, int dim, const Layout& layout) {
 }  // namespace
 
 void gather(DType dt, int dim, const Layout& x_layout, int64_t x_dim_size, const void* x,
-            const int64_t* index, void* out, int64_t* bad_position, void* stream) {
+            const int64_t* index, void* out, IndexCheck* check, void* stream) {
   const DimSplit xs = split_dim("gather", dim, x_layout);
   const int64_t n = x_layout.numel();
   if (n <= 0) return;
   visit_bits("gather", dt, [&]<class U>() {
     launch("gather", gather_kernel<U>, grid_for(n), dim3(kBlockSize), 0, as_stream(stream),
            static_cast<U*>(out), static_cast<const U*>(x), index, xs.rest, xs.dim_stride,
-           x_dim_size, n, bad_position);
+           x_dim_size, n, dim, check);
   });
 }
 
 void scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim_size, void* out,
-                 const int64_t* index, const void* src, int64_t* bad_position, void* stream) {
+                 const int64_t* index, const void* src, IndexCheck* check, void* stream) {
   EMBER_CHECK(dt != DType::Bool, DTypeError,
               "kernels::cuda::scatter_add: unsupported dtype bool (float32, float64, int64 only)");
   const DimSplit os = split_dim("scatter_add", dim, out_layout);
@@ -118,7 +120,7 @@ void scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim_si
     if constexpr (!std::is_same_v<T, bool>) {
       launch("scatter_add", scatter_add_kernel<T>, grid_for(n), dim3(kBlockSize), 0,
              as_stream(stream), static_cast<T*>(out), static_cast<const T*>(src), index, os.rest,
-             os.dim_stride, out_dim_size, n, bad_position);
+             os.dim_stride, out_dim_size, n, dim, check);
     }
   });
 }

@@ -9,6 +9,10 @@
 // columns (inner > 1): one thread per (outer, inner) column walking r; adjacent threads
 // read adjacent addresses.
 //
+// losses: the forwards also validate the targets and reduce the losses in the same launch;
+// the launch's last block (kernels/cuda/index_check_device.h) sums all n losses and records
+// a bad target for the host to report (kernels/cuda/index_check.h).
+//
 // Sums of exponentials accumulate in double for float32, as on the CPU. A row of all -inf
 // gives NaN, as on the CPU and in PyTorch.
 #include <ember/kernels/cuda/softmax.h>
@@ -22,7 +26,7 @@
 
 #include <ember/core/error.h>
 #include <ember/kernels/common/unary_functors.h>
-#include <ember/kernels/cuda/check.h>
+#include <ember/kernels/cuda/index_check_device.h>
 #include <ember/kernels/cuda/launch.h>
 
 namespace ember::kernels::cuda {
@@ -181,22 +185,36 @@ __device__ __forceinline__ bool is_bad_target(int64_t t, int64_t c) {
   return t < 0 || t >= c;
 }
 
-// One atomic per block, not per row: the block's lowest bad row and its valid count, folded
-// into check[0] (min) and check[1] (sum). Called by thread 0 only.
-__device__ __forceinline__ void publish_check(int64_t* check, int64_t first_bad, int64_t valid) {
-  if (first_bad != kNoBadTarget)
-    atomicMin(reinterpret_cast<long long*>(check), static_cast<long long>(first_bad));
-  if (valid != 0)
-    atomicAdd(reinterpret_cast<unsigned long long*>(check + 1),
-              static_cast<unsigned long long>(valid));
+// The last block of a loss forward: the reduction of all n losses (other blocks wrote them,
+// so they are read through volatile loads) in a fixed order, the valid count, and the
+// launch's check record. `temp` is the block's reduction storage, free for reuse.
+template <class T, int kBlock>
+__device__ void finish_loss_forward(IndexCheck* check, CheckedKernel kernel, const T* losses,
+                                    const int64_t* targets, int64_t n, int64_t c,
+                                    LossReduction reduction, T* reduced, int64_t* valid_count,
+                                    typename cub::BlockReduce<Acc<T>, kBlock>::TempStorage& temp) {
+  Acc<T> total = 0;
+  if (reduction != LossReduction::None) {  // the same in every thread: no divergent barrier
+    Acc<T> local = 0;
+    for (int64_t i = threadIdx.x; i < n; i += kBlock) local += Acc<T>(load_volatile(losses + i));
+    total = cub::BlockReduce<Acc<T>, kBlock>(temp).Reduce(local, SumOp{});  // thread 0's
+  }
+  if (threadIdx.x != 0) return;
+  const auto count = static_cast<int64_t>(load_volatile(&check->launch_valid));
+  if (valid_count != nullptr) *valid_count = count;
+  // 0 / 0 is NaN for the mean of an all-ignored batch, as on the CPU and in PyTorch.
+  if (reduction == LossReduction::Mean) *reduced = T(total / Acc<T>(count));
+  if (reduction == LossReduction::Sum) *reduced = T(total);
+  finish_launch(check, kernel, targets, c, 0);
 }
 
 template <class T, int kBlock>
 __global__ void cross_entropy_forward_kernel(const T* logits, const int64_t* targets, int64_t n,
-                                             int64_t c, int64_t ignore_index, T* losses,
-                                             int64_t* check) {
+                                             int64_t c, int64_t ignore_index,
+                                             LossReduction reduction, T* losses, T* reduced,
+                                             int64_t* valid_count, IndexCheck* check) {
   __shared__ RowShared<T, kBlock> sh;
-  int64_t first_bad = kNoBadTarget, valid = 0;  // thread 0's tally for this block
+  int64_t first_bad = kNoBadIndex, valid = 0;  // thread 0's tally for this block
   for (int64_t row = blockIdx.x; row < n; row += gridDim.x) {
     // Every thread reads the same target, so the whole block takes the same branch.
     const int64_t t = targets[row];
@@ -204,7 +222,7 @@ __global__ void cross_entropy_forward_kernel(const T* logits, const int64_t* tar
     const bool bad = !ignored && is_bad_target(t, c);
     if (threadIdx.x == 0) {
       valid += ignored ? 0 : 1;
-      if (bad && first_bad == kNoBadTarget) first_bad = row;
+      if (bad && first_bad == kNoBadIndex) first_bad = row;
     }
     if (ignored || bad) {
       if (threadIdx.x == 0) losses[row] = T(0);
@@ -216,13 +234,29 @@ __global__ void cross_entropy_forward_kernel(const T* logits, const int64_t* tar
     row_max_sum<T, kBlock>(xr, c, sh, m, sum);
     if (threadIdx.x == 0) losses[row] = T(Acc<T>(m) + math::log(sum) - Acc<T>(xr[t]));
   }
-  if (threadIdx.x == 0) publish_check(check, first_bad, valid);
+  // One atomic per block, not per row.
+  if (threadIdx.x == 0) {
+    if (first_bad != kNoBadIndex) note_bad_position(check, first_bad);
+    note_valid_targets(check, valid);
+  }
+  if (is_last_block(check))
+    finish_loss_forward<T, kBlock>(check, CheckedKernel::CrossEntropy, losses, targets, n, c,
+                                   reduction, reduced, valid_count, sh.sum_temp);
+}
+
+// g_i of the contract: the upstream gradient over the mean's valid count, in double.
+template <class T>
+__device__ __forceinline__ T loss_grad(const T* grad, int64_t i, int64_t grad_stride,
+                                       const int64_t* mean_count) {
+  const double divisor = mean_count != nullptr ? double(*mean_count) : 1.0;
+  return T(double(grad[i * grad_stride]) / divisor);
 }
 
 template <class T, int kBlock>
 __global__ void cross_entropy_backward_kernel(const T* logits, const int64_t* targets, int64_t n,
                                               int64_t c, int64_t ignore_index, const T* grad,
-                                              int64_t grad_stride, double scale, T* glogits) {
+                                              int64_t grad_stride, const int64_t* mean_count,
+                                              T* glogits) {
   __shared__ RowShared<T, kBlock> sh;
   for (int64_t row = blockIdx.x; row < n; row += gridDim.x) {
     const int64_t t = targets[row];
@@ -235,7 +269,7 @@ __global__ void cross_entropy_backward_kernel(const T* logits, const int64_t* ta
     T m;
     Acc<T> sum;
     row_max_sum<T, kBlock>(xr, c, sh, m, sum);
-    const T gi = T(scale * double(grad[row * grad_stride]));
+    const T gi = loss_grad(grad, row, grad_stride, mean_count);
     const T k = T(Acc<T>(gi) / sum);  // g_i * softmax_j = k * e^(x_j - m)
     // A bad target was reported by the forward; it only skips the one-hot term here.
     const int64_t hot = is_bad_target(t, c) ? -1 : t;
@@ -248,29 +282,37 @@ __global__ void cross_entropy_backward_kernel(const T* logits, const int64_t* ta
 
 template <class T, int kBlock>
 __global__ void nll_loss_forward_kernel(const T* logp, const int64_t* targets, int64_t n, int64_t c,
-                                        int64_t ignore_index, T* losses, int64_t* check) {
-  __shared__ typename cub::BlockReduce<int64_t, kBlock>::TempStorage temp;
-  int64_t first_bad = kNoBadTarget, valid = 0;
+                                        int64_t ignore_index, LossReduction reduction, T* losses,
+                                        T* reduced, int64_t* valid_count, IndexCheck* check) {
+  using CountReduce = cub::BlockReduce<int64_t, kBlock>;
+  __shared__ typename CountReduce::TempStorage count_temp;
+  __shared__ typename cub::BlockReduce<Acc<T>, kBlock>::TempStorage sum_temp;
+  int64_t first_bad = kNoBadIndex, valid = 0;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * kBlock;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * kBlock + threadIdx.x; i < n; i += stride) {
     const int64_t t = targets[i];
     const bool ignored = t == ignore_index;
     const bool bad = !ignored && is_bad_target(t, c);
     valid += ignored ? 0 : 1;
-    if (bad && first_bad == kNoBadTarget) first_bad = i;
+    if (bad && first_bad == kNoBadIndex) first_bad = i;
     losses[i] = (ignored || bad) ? T(0) : -logp[i * c + t];
   }
-  using BlockReduce = cub::BlockReduce<int64_t, kBlock>;
-  const int64_t block_bad = BlockReduce(temp).Reduce(first_bad, MinOp{});
+  const int64_t block_bad = CountReduce(count_temp).Reduce(first_bad, MinOp{});
   __syncthreads();
-  const int64_t block_valid = BlockReduce(temp).Reduce(valid, SumOp{});
-  if (threadIdx.x == 0) publish_check(check, block_bad, block_valid);
+  const int64_t block_valid = CountReduce(count_temp).Reduce(valid, SumOp{});
+  if (threadIdx.x == 0) {
+    if (block_bad != kNoBadIndex) note_bad_position(check, block_bad);
+    note_valid_targets(check, block_valid);
+  }
+  if (is_last_block(check))
+    finish_loss_forward<T, kBlock>(check, CheckedKernel::NllLoss, losses, targets, n, c, reduction,
+                                   reduced, valid_count, sum_temp);
 }
 
 template <class T>
 __global__ void nll_loss_backward_kernel(const int64_t* targets, int64_t n, int64_t c,
                                          int64_t ignore_index, const T* grad, int64_t grad_stride,
-                                         double scale, T* glogp) {
+                                         const int64_t* mean_count, T* glogp) {
   const int64_t total = n * c;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < total;
@@ -278,7 +320,7 @@ __global__ void nll_loss_backward_kernel(const int64_t* targets, int64_t n, int6
     const int64_t i = k / c, j = k % c;
     const int64_t t = targets[i];
     const bool hot = t == j && t != ignore_index;  // j is in [0, c), so a bad t never matches
-    glogp[k] = hot ? T(-scale * double(grad[i * grad_stride])) : T(0);
+    glogp[k] = hot ? -loss_grad(grad, i, grad_stride, mean_count) : T(0);
   }
 }
 
@@ -329,11 +371,6 @@ void dispatch_floating(const char* kernel, DType dt, F&& f) {
   }
 }
 
-// Zeroes the valid count (check[1]); check[0] is the caller's (softmax.h).
-void reset_valid_count(int64_t* check, cudaStream_t stream) {
-  EMBER_CUDA_CHECK(cudaMemsetAsync(check + 1, 0, sizeof(int64_t), stream));
-}
-
 }  // namespace
 
 void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner, bool log,
@@ -382,25 +419,25 @@ void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t
 }
 
 void cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
-                           int64_t c, int64_t ignore_index, void* losses, int64_t* check,
-                           void* stream) {
+                           int64_t c, int64_t ignore_index, LossReduction reduction, void* losses,
+                           void* reduced, int64_t* valid_count, IndexCheck* check, void* stream) {
   dispatch_floating("cross_entropy_forward", dt, [&](auto tag) {
     using T = decltype(tag);
-    const cudaStream_t s = as_stream(stream);
-    reset_valid_count(check, s);
-    if (n <= 0) return;
+    if (n <= 0 && reduction == LossReduction::None) return;
     with_row_block(c, [&](auto block) {
       constexpr int kBlock = decltype(block)::value;
       launch("cross_entropy_forward", cross_entropy_forward_kernel<T, kBlock>, row_grid(n),
-             dim3(kBlock), 0, s, static_cast<const T*>(logits), targets, n, c, ignore_index,
-             static_cast<T*>(losses), check);
+             dim3(kBlock), 0, as_stream(stream), static_cast<const T*>(logits), targets, n, c,
+             ignore_index, reduction, static_cast<T*>(losses), static_cast<T*>(reduced),
+             valid_count, check);
     });
   });
 }
 
 void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets, int64_t n,
                             int64_t c, int64_t ignore_index, const void* grad_losses,
-                            int64_t grad_stride, double scale, void* glogits, void* stream) {
+                            int64_t grad_stride, const int64_t* mean_count, void* glogits,
+                            void* stream) {
   dispatch_floating("cross_entropy_backward", dt, [&](auto tag) {
     using T = decltype(tag);
     if (n <= 0 || c <= 0) return;  // (n, 0) logits: no gradient elements
@@ -408,34 +445,34 @@ void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets
       constexpr int kBlock = decltype(block)::value;
       launch("cross_entropy_backward", cross_entropy_backward_kernel<T, kBlock>, row_grid(n),
              dim3(kBlock), 0, as_stream(stream), static_cast<const T*>(logits), targets, n, c,
-             ignore_index, static_cast<const T*>(grad_losses), grad_stride, scale,
+             ignore_index, static_cast<const T*>(grad_losses), grad_stride, mean_count,
              static_cast<T*>(glogits));
     });
   });
 }
 
 void nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n, int64_t c,
-                      int64_t ignore_index, void* losses, int64_t* check, void* stream) {
+                      int64_t ignore_index, LossReduction reduction, void* losses, void* reduced,
+                      int64_t* valid_count, IndexCheck* check, void* stream) {
   dispatch_floating("nll_loss_forward", dt, [&](auto tag) {
     using T = decltype(tag);
-    const cudaStream_t s = as_stream(stream);
-    reset_valid_count(check, s);
-    if (n <= 0) return;
+    if (n <= 0 && reduction == LossReduction::None) return;
     launch("nll_loss_forward", nll_loss_forward_kernel<T, kColsBlock>, cols_grid(n),
-           dim3(kColsBlock), 0, s, static_cast<const T*>(logp), targets, n, c, ignore_index,
-           static_cast<T*>(losses), check);
+           dim3(kColsBlock), 0, as_stream(stream), static_cast<const T*>(logp), targets, n, c,
+           ignore_index, reduction, static_cast<T*>(losses), static_cast<T*>(reduced), valid_count,
+           check);
   });
 }
 
 void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c, int64_t ignore_index,
-                       const void* grad_losses, int64_t grad_stride, double scale, void* glogp,
-                       void* stream) {
+                       const void* grad_losses, int64_t grad_stride, const int64_t* mean_count,
+                       void* glogp, void* stream) {
   dispatch_floating("nll_loss_backward", dt, [&](auto tag) {
     using T = decltype(tag);
     if (n <= 0 || c <= 0) return;
     launch("nll_loss_backward", nll_loss_backward_kernel<T>, cols_grid(n * c), dim3(kColsBlock), 0,
            as_stream(stream), targets, n, c, ignore_index, static_cast<const T*>(grad_losses),
-           grad_stride, scale, static_cast<T*>(glogp));
+           grad_stride, mean_count, static_cast<T*>(glogp));
   });
 }
 

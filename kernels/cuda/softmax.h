@@ -3,25 +3,21 @@
 // with int64 class targets. Semantics are kernels/cpu/softmax.h's (whose comments are the
 // contract); every pointer is device memory and work is queued on `stream` (a cudaStream_t).
 //
-// Target validation happens on the GPU, so its result cannot be returned without waiting for
-// the device. The loss-forward kernels write it into `check`, two int64 of device memory:
-//   check[0]  the first (lowest) row whose target is neither in [0, c) nor ignore_index. The
-//             CALLER initialises it to INT64_MAX (kNoBadTarget); the kernel only lowers it,
-//             so it stays INT64_MAX when every target is fine and a caller that reads it back
-//             after each call never has to reset it (the same convention as gather's
-//             bad_position).
-//   check[1]  the number of targets != ignore_index; set by the launcher (zeroed with an
-//             asynchronous memset, then counted).
-// Reading `check` back is the caller's decision (and its host-device synchronisation).
+// The loss forwards are one launch each, reduction included, and never synchronise: where
+// the CPU kernels return their TargetCheck, these fold it into `check` (kernels/cuda/
+// index_check.h) -- a bad target is recorded there for the caller to report, and the valid
+// count the mean divides by stays in device memory (`valid_count`), where the backward
+// reads it. The reduction is computed by the launch's last block over all n losses in a
+// fixed order, so it is deterministic.
 #pragma once
 
 #include <cstdint>
 
 #include <ember/kernels/common/dtype.h>
+#include <ember/kernels/common/op_kinds.h>
+#include <ember/kernels/cuda/index_check.h>
 
 namespace ember::kernels::cuda {
-
-inline constexpr int64_t kNoBadTarget = INT64_MAX;
 
 // y = softmax(x) or log_softmax(x) along r, max-subtracted; one block per row when inner == 1.
 void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner, bool log,
@@ -30,26 +26,29 @@ void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t
 void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer, int64_t r,
                       int64_t inner, bool log, void* stream);
 
-// losses[i] = logsumexp(logits[i, :]) - logits[i, t_i], 0 for ignored or bad targets. One
-// block per row; the probabilities are never stored.
+// losses[i] = logsumexp(logits[i, :]) - logits[i, t_i], 0 for ignored or bad targets; for
+// Sum / Mean also *reduced, and *valid_count when not null. One block per row; the
+// probabilities are never stored. n == 0 with a reduction still launches (to write 0 / NaN).
 void cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
-                           int64_t c, int64_t ignore_index, void* losses, int64_t* check,
-                           void* stream);
+                           int64_t c, int64_t ignore_index, LossReduction reduction, void* losses,
+                           void* reduced, int64_t* valid_count, IndexCheck* check, void* stream);
 
 // glogits[i, j] = g_i * (softmax(logits[i])_j - [j == t_i]), 0 for ignored rows, with
-// g_i = scale * grad_losses[i * grad_stride] (grad_stride 0 broadcasts one scalar). One block
-// per row, one launch.
+// g_i = grad_losses[i * grad_stride] / *mean_count (no division when mean_count is null;
+// grad_stride 0 broadcasts one scalar). One block per row, one launch.
 void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets, int64_t n,
                             int64_t c, int64_t ignore_index, const void* grad_losses,
-                            int64_t grad_stride, double scale, void* glogits, void* stream);
+                            int64_t grad_stride, const int64_t* mean_count, void* glogits,
+                            void* stream);
 
-// losses[i] = -logp[i, t_i] (0 where ignored or bad); `check` as for cross_entropy_forward.
+// losses[i] = -logp[i, t_i] (0 where ignored or bad); the rest as for cross_entropy_forward.
 void nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n, int64_t c,
-                      int64_t ignore_index, void* losses, int64_t* check, void* stream);
+                      int64_t ignore_index, LossReduction reduction, void* losses, void* reduced,
+                      int64_t* valid_count, IndexCheck* check, void* stream);
 
-// glogp[i, t_i] = -scale * grad_losses[i * grad_stride]; every other element 0.
+// glogp[i, t_i] = -g_i (g_i as for cross_entropy_backward); every other element 0.
 void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c, int64_t ignore_index,
-                       const void* grad_losses, int64_t grad_stride, double scale, void* glogp,
-                       void* stream);
+                       const void* grad_losses, int64_t grad_stride, const int64_t* mean_count,
+                       void* glogp, void* stream);
 
 }  // namespace ember::kernels::cuda

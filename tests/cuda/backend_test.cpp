@@ -180,11 +180,36 @@ TEST(CudaBackend, CrossEntropyForwardAndBackwardWithIgnoreIndex) {
     EXPECT_TRUE(same_values(gx.grad(), x.grad(), kF32));
     EXPECT_EQ(gx.grad()[1].abs().sum().item<float>(), 0.0f) << "ignored rows get no gradient";
   }
-  // nll_loss over log_softmax is the same loss.
+  // nll_loss over log_softmax is the same loss, and so are its gradients.
   const Tensor lp = log_softmax(logits, 1);
-  EXPECT_TRUE(same_values(nll_loss(lp.to(kCuda), target.to(kCuda)), nll_loss(lp, target), kF32));
+  Tensor clp = lp.clone().requires_grad_(), glp = lp.to(kCuda).requires_grad_();
+  const Tensor nll = nll_loss(clp, target), gnll = nll_loss(glp, target.to(kCuda));
+  EXPECT_TRUE(same_values(gnll, nll, kF32));
+  nll.backward();
+  gnll.backward();
+  EXPECT_TRUE(same_values(glp.grad(), clp.grad(), kF32));
   EXPECT_TRUE(same_values(nll_loss(lp.to(kCuda), target.to(kCuda), Reduction::None),
                           nll_loss(lp, target, Reduction::None)));
+}
+
+// The mean of a batch whose targets are all ignored is 0 / 0 = NaN (as in PyTorch) on both
+// devices, its gradient zero; an empty batch sums to 0.
+TEST(CudaBackend, AllIgnoredMeanIsNan) {
+  const Tensor logits = random_cpu({3, 4}, 21);
+  const Tensor ignored = from_vector<int64_t>({-100, -100, -100});
+  Tensor x = logits.clone().requires_grad_(), gx = logits.to(kCuda).requires_grad_();
+  const Tensor loss = cross_entropy(x, ignored), gloss = cross_entropy(gx, ignored.to(kCuda));
+  EXPECT_TRUE(std::isnan(loss.item<float>()));
+  EXPECT_TRUE(same_values(gloss, loss));
+  loss.backward();
+  gloss.backward();
+  EXPECT_TRUE(same_values(gx.grad(), zeros({3, 4})));
+  EXPECT_EQ(x.grad().abs().sum().item<float>(), 0.0f);
+  EXPECT_TRUE(same_values(nll_loss(gx.detach(), ignored.to(kCuda)), nll_loss(logits, ignored)));
+  const Tensor empty = zeros({0, 4}, kCuda);
+  const Tensor none = zeros({0}, kInt64).to(kCuda);
+  EXPECT_TRUE(same_values(cross_entropy(empty, none, Reduction::Sum), zeros({})));
+  EXPECT_TRUE(std::isnan(cross_entropy(empty, none).item<float>()));
 }
 
 TEST(CudaBackend, GatherAndScatterAdd) {
@@ -259,35 +284,73 @@ TEST(CudaBackend, DeviceMismatchNamesBothDevices) {
   }
 }
 
-TEST(CudaBackend, OutOfRangeGatherIndexIsReportedFromTheGpu) {
+// Note [Host-device synchronisation]: a bad index or target is found on the GPU without a
+// wait of its own, and thrown at the next one -- to(cpu), item(), synchronize() -- naming the
+// op, the value, its position and the bound; only the first since the last wait is reported,
+// and the backend works normally afterwards.
+TEST(CudaBackend, OutOfRangeGatherIndexIsReportedAtTheNextWait) {
   const Tensor x = ones({3, 4}, kCuda);
   const Tensor index = from_vector<int64_t>({0, 1, 7, 2, 9, 0}, Shape{3, 2}).to(kCuda);
-  const std::string msg = error_of<IndexError>([&] { (void)gather(x, 1, index); });
-  EXPECT_NE(msg.find("index 7 at position 2"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("size 4"), std::string::npos) << msg;
-  const std::string scatter = error_of<IndexError>([&] {
-    (void)scatter_add(x, 0, from_vector<int64_t>({0, -1}, Shape{1, 2}).to(kCuda), x);
-  });
-  EXPECT_NE(scatter.find("index -1 at position 1"), std::string::npos) << scatter;
-  // The device flag was reset: a valid gather right after works.
+  const int64_t syncs = cuda::host_syncs();
+  const Tensor out = gather(x, 1, index);
+  EXPECT_EQ(cuda::host_syncs(), syncs) << "the check did not wait";
+  const std::string msg = error_of<IndexError>([&] { (void)out.cpu(); });
+  EXPECT_NE(msg.find("gather: index 7 at position 2 is out of bounds for dim 1 with size 4"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("EMBER_CUDA_EAGER_CHECKS"), std::string::npos) << msg;
+  (void)scatter_add(x, 0, from_vector<int64_t>({0, -1}, Shape{1, 2}).to(kCuda), x.narrow(0, 0, 1));
+  (void)gather(x, 1, index);  // a second bad call before the wait: the first error wins
+  const std::string scatter = error_of<IndexError>([] { cuda::synchronize(); });
+  EXPECT_NE(scatter.find("scatter_add: index -1 at position 1"), std::string::npos) << scatter;
+  EXPECT_EQ(error_of<IndexError>([] { cuda::synchronize(); }), "") << "reported once";
+  // The record was reset: a valid gather right after works.
   const Tensor ok = from_vector<int64_t>({3, 0}, Shape{1, 2}).to(kCuda);
   EXPECT_TRUE(same_values(gather(x, 1, ok), ones({1, 2})));
 }
 
-TEST(CudaBackend, OutOfRangeLabelIsReportedFromTheGpu) {
+TEST(CudaBackend, OutOfRangeLabelIsReportedAtTheNextWait) {
   const Tensor logits = random_cpu({5, 10}, 24).to(kCuda);
   const Tensor bad = from_vector<int64_t>({1, 2, 10, -100, 3}).to(kCuda);
-  const std::string msg = error_of<IndexError>([&] { (void)cross_entropy(logits, bad); });
-  EXPECT_NE(msg.find("target 10 at position 2"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("10 classes"), std::string::npos) << msg;
-  const std::string nll = error_of<IndexError>([&] {
-    (void)nll_loss(logits, from_vector<int64_t>({1, -7, 2, 3, 4}).to(kCuda));
-  });
-  EXPECT_NE(nll.find("target -7 at position 1"), std::string::npos) << nll;
-  // ...and the next loss on good labels is right (the check buffer was reset).
+  const int64_t syncs = cuda::host_syncs();
+  const Tensor loss = cross_entropy(logits, bad);
+  EXPECT_EQ(cuda::host_syncs(), syncs) << "the check did not wait";
+  const std::string msg = error_of<IndexError>([&] { (void)loss.item<float>(); });
+  EXPECT_NE(msg.find("cross_entropy: target 10 at position 2 is out of bounds for 10 classes"),
+            std::string::npos)
+      << msg;
+  (void)nll_loss(logits, from_vector<int64_t>({1, -7, 2, 3, 4}).to(kCuda));
+  const std::string nll_msg = error_of<IndexError>([] { cuda::synchronize(); });
+  EXPECT_NE(nll_msg.find("nll_loss: target -7 at position 1 is out of bounds for 10 classes"),
+            std::string::npos)
+      << nll_msg;
+  // ...and the next loss on good labels is right (the record was reset).
   const Tensor good = from_vector<int64_t>({1, 2, 9, -100, 3});
   EXPECT_TRUE(
       same_values(cross_entropy(logits, good.to(kCuda)), cross_entropy(logits.cpu(), good), kF32));
+}
+
+// Restores the default when a test that turned eager checks on ends, failed or not.
+struct EagerChecks {
+  EagerChecks() { cuda::set_eager_checks(true); }
+  ~EagerChecks() { cuda::set_eager_checks(false); }
+};
+
+TEST(CudaBackend, EagerChecksReportAtTheCall) {
+  const Tensor logits = random_cpu({5, 10}, 25).to(kCuda);
+  const Tensor bad = from_vector<int64_t>({1, 2, 3, 11, 0}).to(kCuda);
+  EagerChecks eager;
+  EXPECT_TRUE(cuda::eager_checks());
+  const std::string msg = error_of<IndexError>([&] { (void)cross_entropy(logits, bad); });
+  EXPECT_NE(msg.find("cross_entropy: target 11 at position 3"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("EMBER_CUDA_EAGER_CHECKS"), std::string::npos) << msg;
+  const std::string gather_msg = error_of<IndexError>([&] {
+    (void)gather(logits, 1, from_vector<int64_t>({0, 10}, Shape{1, 2}).to(kCuda));
+  });
+  EXPECT_NE(gather_msg.find("gather: index 10 at position 1"), std::string::npos) << gather_msg;
+  const int64_t syncs = cuda::host_syncs();
+  (void)cross_entropy(logits, from_vector<int64_t>({1, 2, 3, 4, 0}).to(kCuda));
+  EXPECT_EQ(cuda::host_syncs(), syncs + 1) << "an eager check waits";
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // kernels::cuda gather / scatter_add on cudasim against kernels::cpu: every dim of a 3-d
 // tensor with a transposed (strided) operand and an index smaller than the tensor, every
 // dtype, duplicate targets for scatter_add's atomics, the 0-d case, and out-of-range indices
-// reported through the device flag at the same position the CPU kernel returns.
+// recorded in the device IndexCheck at the same position the CPU kernel returns.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -24,7 +24,7 @@ using cuda_test::DeviceBuffer;
 using cuda_test::launches_during;
 using testing::make_layout;
 
-constexpr int64_t kNoBadPosition = std::numeric_limits<int64_t>::max();
+constexpr int64_t kNoBadPosition = cuda::kNoBadIndex;
 
 // The tensor: logical sizes (4, 5, 6) stored transposed in its last two dims, so its strides
 // are (30, 1, 5). The index has sizes (3, 4, 5): smaller everywhere but along `dim`, where
@@ -57,9 +57,17 @@ std::vector<S> values(int64_t n, uint32_t seed) {
   return v;
 }
 
+// The device IndexCheck (kernels/cuda/index_check.h); value() is the recorded position.
 struct DeviceFlag {
-  DeviceBuffer<int64_t> buf{std::vector<int64_t>{kNoBadPosition}};
-  int64_t value() const { return buf.download()[0]; }
+  DeviceBuffer<cuda::IndexCheck> buf{std::vector<cuda::IndexCheck>(1)};
+  cuda::IndexCheck record() const {
+    const cuda::IndexCheck c = buf.download()[0];
+    // Every launch's last block leaves the scratch as it found it.
+    EXPECT_EQ(c.launch_first_bad, kNoBadPosition);
+    EXPECT_EQ(c.blocks_done, 0u);
+    return c;
+  }
+  int64_t value() const { return record().position; }
 };
 
 template <class S>
@@ -141,8 +149,8 @@ TEST(CudaIndex, NonIntegerFloatSumsMatchWithinRounding) {
   EXPECT_TRUE(all_close(dout.download(), want, 1e-4));
 }
 
-// Bad indices at several positions (negative and too large): the flag ends at the first, the
-// position the CPU kernel returns.
+// Bad indices at several positions (negative and too large): the record holds the first, the
+// position the CPU kernel returns, with the index found there.
 TEST(CudaIndex, OutOfRangeIndicesAreReportedAtTheFirstPosition) {
   const Layout il = index_shape(1);
   const Layout xl = tensor_over_index(il);
@@ -162,7 +170,12 @@ TEST(CudaIndex, OutOfRangeIndicesAreReportedAtTheFirstPosition) {
   DeviceFlag gflag;
   cuda::gather(kFloat32, 1, xl, kSizes[1], dx.get(), di.get(), dout.get(), gflag.buf.get(),
                nullptr);
-  EXPECT_EQ(gflag.value(), cpu_bad);
+  cuda::IndexCheck rec = gflag.record();
+  EXPECT_EQ(rec.position, cpu_bad);
+  EXPECT_EQ(rec.value, -1000);
+  EXPECT_EQ(rec.bound, kSizes[1]);
+  EXPECT_EQ(rec.dim, 1);
+  EXPECT_EQ(rec.kernel, cuda::CheckedKernel::Gather);
 
   std::vector<float> target = values<float>(120, 2);
   const int64_t cpu_bad_scatter =
@@ -172,7 +185,9 @@ TEST(CudaIndex, OutOfRangeIndicesAreReportedAtTheFirstPosition) {
   DeviceFlag sflag;
   cuda::scatter_add(kFloat32, 1, xl, kSizes[1], dtarget.get(), di.get(), dsrc.get(),
                     sflag.buf.get(), nullptr);
-  EXPECT_EQ(sflag.value(), cpu_bad_scatter);
+  rec = sflag.record();
+  EXPECT_EQ(rec.position, cpu_bad_scatter);
+  EXPECT_EQ(rec.kernel, cuda::CheckedKernel::ScatterAdd);
 }
 
 TEST(CudaIndex, ZeroDim) {

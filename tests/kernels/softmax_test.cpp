@@ -115,7 +115,8 @@ TEST(CrossEntropy, ForwardIgnoreIndexAndCounts) {
   const std::vector<int64_t> t = {0, 4, ignore, 2, 1, ignore};
   std::vector<double> losses(n, 99.0);
   const cpu::TargetCheck check =
-      cpu::cross_entropy_forward(kFloat64, logits.data(), t.data(), n, c, ignore, losses.data());
+      cpu::cross_entropy_forward(kFloat64, logits.data(), t.data(), n, c, ignore,
+                                 LossReduction::None, losses.data(), nullptr, nullptr);
   EXPECT_EQ(check.bad_index, -1);
   EXPECT_EQ(check.valid_count, 4);
   for (int64_t i = 0; i < n; ++i) {
@@ -127,8 +128,35 @@ TEST(CrossEntropy, ForwardIgnoreIndexAndCounts) {
   }
   const std::vector<float> lf(logits.begin(), logits.end());
   std::vector<float> lossf(n);
-  cpu::cross_entropy_forward(kFloat32, lf.data(), t.data(), n, c, ignore, lossf.data());
+  cpu::cross_entropy_forward(kFloat32, lf.data(), t.data(), n, c, ignore, LossReduction::None,
+                             lossf.data(), nullptr, nullptr);
   for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(lossf[i], losses[i], 1e-4);
+}
+
+// Sum and Mean in the same call, with the valid count written out; an all-ignored batch's
+// mean is NaN (0 / 0), as in PyTorch.
+TEST(CrossEntropy, ForwardReductions) {
+  const int64_t n = 5, c = 4, ignore = -100;
+  const std::vector<double> logits = testing::random_vector<double>(n * c, 32, -3.0, 3.0);
+  const std::vector<int64_t> t = {0, ignore, 3, 2, ignore};
+  std::vector<double> losses(n);
+  cpu::cross_entropy_forward(kFloat64, logits.data(), t.data(), n, c, ignore, LossReduction::None,
+                             losses.data(), nullptr, nullptr);
+  const double total = losses[0] + losses[2] + losses[3];
+  double sum = 0, mean = 0;
+  int64_t count = -1;
+  cpu::cross_entropy_forward(kFloat64, logits.data(), t.data(), n, c, ignore, LossReduction::Sum,
+                             losses.data(), &sum, nullptr);
+  EXPECT_NEAR(sum, total, 1e-12);
+  cpu::nll_loss_forward(kFloat64, logits.data(), t.data(), n, c, ignore, LossReduction::Mean,
+                        losses.data(), &mean, &count);
+  EXPECT_EQ(count, 3);
+  EXPECT_NEAR(mean, -(logits[0] + logits[2 * c + 3] + logits[3 * c + 2]) / 3, 1e-12);
+  const std::vector<int64_t> all_ignored(n, ignore);
+  cpu::cross_entropy_forward(kFloat64, logits.data(), all_ignored.data(), n, c, ignore,
+                             LossReduction::Mean, losses.data(), &mean, &count);
+  EXPECT_EQ(count, 0);
+  EXPECT_TRUE(std::isnan(mean));
 }
 
 TEST(CrossEntropy, ReportsFirstBadTarget) {
@@ -137,38 +165,44 @@ TEST(CrossEntropy, ReportsFirstBadTarget) {
   std::vector<double> losses(n);
   const std::vector<int64_t> t = {1, -1, 3, 7, 0};  // ignore_index 5: -1 is bad, not ignored
   cpu::TargetCheck check =
-      cpu::cross_entropy_forward(kFloat64, logits.data(), t.data(), n, c, 5, losses.data());
+      cpu::cross_entropy_forward(kFloat64, logits.data(), t.data(), n, c, 5, LossReduction::None,
+                                 losses.data(), nullptr, nullptr);
   EXPECT_EQ(check.bad_index, 1);
   EXPECT_EQ(check.valid_count, 5);
   const std::vector<int64_t> t2 = {1, -1, 3, 7, 0};
-  check = cpu::cross_entropy_forward(kFloat64, logits.data(), t2.data(), n, c, -1, losses.data());
+  check = cpu::cross_entropy_forward(kFloat64, logits.data(), t2.data(), n, c, -1,
+                                     LossReduction::None, losses.data(), nullptr, nullptr);
   EXPECT_EQ(check.bad_index, 2);
   EXPECT_EQ(check.valid_count, 4);
-  check = cpu::nll_loss_forward(kFloat64, logits.data(), t2.data(), n, c, -1, losses.data());
+  check = cpu::nll_loss_forward(kFloat64, logits.data(), t2.data(), n, c, -1, LossReduction::None,
+                                losses.data(), nullptr, nullptr);
   EXPECT_EQ(check.bad_index, 2);
   EXPECT_EQ(check.valid_count, 4);
 }
 
-// Mean reduction: L = (1/valid) sum_i ce_i; with grad_stride 0 and scale 1/valid the kernel
-// must return dL/dlogits, checked by finite differences. Also a per-row upstream gradient.
+// Mean reduction: L = (1/valid) sum_i ce_i; with grad_stride 0 and mean_count = valid the
+// kernel must return dL/dlogits, checked by finite differences. Also a per-row upstream
+// gradient.
 TEST(CrossEntropy, BackwardMatchesFiniteDifferences) {
   const int64_t n = 4, c = 6, ignore = -1;
   const std::vector<double> logits = testing::random_vector<double>(n * c, 41, -2.0, 2.0);
   const std::vector<int64_t> t = {3, ignore, 0, 5};
   const std::vector<double> row_grad = {0.5, 9.0, -1.5, 2.0};
   for (bool mean : {true, false}) {
-    const double scale = mean ? 1.0 / 3.0 : 1.0;
+    const int64_t valid = 3;
     auto loss = [&](const std::vector<double>& l) {
       std::vector<double> ls(n);
-      cpu::cross_entropy_forward(kFloat64, l.data(), t.data(), n, c, ignore, ls.data());
+      cpu::cross_entropy_forward(kFloat64, l.data(), t.data(), n, c, ignore, LossReduction::None,
+                                 ls.data(), nullptr, nullptr);
       double total = 0;
-      for (int64_t i = 0; i < n; ++i) total += (mean ? scale : row_grad[i]) * ls[i];
+      for (int64_t i = 0; i < n; ++i) total += (mean ? 1.0 / valid : row_grad[i]) * ls[i];
       return total;
     };
     const double one = 1.0;
     std::vector<double> g(n * c, 123.0);
     cpu::cross_entropy_backward(kFloat64, logits.data(), t.data(), n, c, ignore,
-                                mean ? &one : row_grad.data(), mean ? 0 : 1, scale, g.data());
+                                mean ? &one : row_grad.data(), mean ? 0 : 1,
+                                mean ? &valid : nullptr, g.data());
     for (int64_t k = 0; k < n * c; ++k) {
       std::vector<double> lp = logits, lm = logits;
       lp[k] += 1e-6;
@@ -188,7 +222,7 @@ TEST(CrossEntropy, Float32BackwardAndLargeBatch) {
   for (int64_t i = 0; i < n; ++i) t[i] = (i * 7) % c;
   const float gf = 1.0f;
   std::vector<float> g(n * c);
-  cpu::cross_entropy_backward(kFloat32, lf.data(), t.data(), n, c, -100, &gf, 0, 1.0 / n, g.data());
+  cpu::cross_entropy_backward(kFloat32, lf.data(), t.data(), n, c, -100, &gf, 0, &n, g.data());
   for (int64_t i = 0; i < n; i += 37) {
     double m = -INFINITY, s = 0;
     for (int64_t j = 0; j < c; ++j) m = std::max(m, lr[i * c + j]);
@@ -206,18 +240,20 @@ TEST(NllLoss, ForwardBackward) {
   const std::vector<int64_t> t = {2, 7, 0};  // 7 is the ignore_index
   std::vector<double> losses(n);
   const cpu::TargetCheck check =
-      cpu::nll_loss_forward(kFloat64, logp.data(), t.data(), n, c, 7, losses.data());
+      cpu::nll_loss_forward(kFloat64, logp.data(), t.data(), n, c, 7, LossReduction::None,
+                            losses.data(), nullptr, nullptr);
   EXPECT_EQ(check.bad_index, -1);
   EXPECT_EQ(check.valid_count, 2);
   EXPECT_EQ(losses, (std::vector<double>{3, 0, 9}));
   const std::vector<double> grad = {2.0, 5.0, -1.0};
   std::vector<double> g(n * c, 42.0);
-  cpu::nll_loss_backward(kFloat64, t.data(), n, c, 7, grad.data(), 1, 0.5, g.data());
+  const int64_t two = 2;
+  cpu::nll_loss_backward(kFloat64, t.data(), n, c, 7, grad.data(), 1, &two, g.data());
   const std::vector<double> want = {0, 0, -1, 0, 0, 0, 0, 0, 0.5, 0, 0, 0};
   EXPECT_EQ(g, want);
   std::vector<float> gf(n * c, 42.0f);
   const float g0 = 3.0f;
-  cpu::nll_loss_backward(kFloat32, t.data(), n, c, 7, &g0, 0, 1.0, gf.data());
+  cpu::nll_loss_backward(kFloat32, t.data(), n, c, 7, &g0, 0, nullptr, gf.data());
   EXPECT_EQ(gf[2], -3.0f);
   EXPECT_EQ(gf[8], -3.0f);
   EXPECT_EQ(gf[0], 0.0f);

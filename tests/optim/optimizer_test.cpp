@@ -254,6 +254,33 @@ TEST(Optimizer, SkipsParamsWithoutGrad) {
   EXPECT_EQ(adam.state(a)->step, 1);
 }
 
+// Note [Optimizer state allocation]: the buffers exist from construction, but a parameter's
+// state counts from its first update; buffers of a parameter that has changed dtype (or
+// device) since are replaced then.
+TEST(Optimizer, StateIsAllocatedAheadButCountsFromTheFirstUpdate) {
+  nn::Linear layer(3, 2);
+  Adam adam(layer.parameters(), AdamOptions(0.1));
+  SGD sgd(layer.parameters(), SGDOptions(0.1).momentum(0.9).dampening(0.5));
+  for (const Tensor& p : layer.parameters()) {
+    EXPECT_EQ(adam.state(p), nullptr);
+    EXPECT_EQ(sgd.state(p), nullptr);
+  }
+  for (const auto& [key, t] : adam.state_dict()) EXPECT_NE(key.rfind("state.", 0), 0u) << key;
+
+  layer.to(kFloat64);
+  layer(ones({4, 3}, kFloat64)).sum().backward();
+  adam.step();
+  sgd.step();
+  for (const Tensor& p : layer.parameters()) {
+    ASSERT_NE(adam.state(p), nullptr);
+    EXPECT_EQ(adam.state(p)->step, 1);
+    EXPECT_EQ(adam.state(p)->find("exp_avg")->dtype(), kFloat64);
+    ASSERT_NE(sgd.state(p), nullptr);
+    // The first update copies the gradient into the buffer (no dampening yet).
+    expect_values(*sgd.state(p)->find("momentum_buffer"), p.grad().to_vector<double>(), 0);
+  }
+}
+
 TEST(Optimizer, StepDoesNotRecordAutograd) {
   Tensor w = make_param({1.0, 2.0});
   Adam opt({w}, AdamOptions(0.1));
