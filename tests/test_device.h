@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ember/core/cuda.h>
 #include <ember/core/device.h>
 
 namespace ember_test {
@@ -13,6 +14,12 @@ inline ember::Device test_device() {
 }
 inline bool on_cuda() {
   return ember::default_device().is_cuda();
+}
+
+// Bad indices found by a CUDA kernel are reported at the next wait for the device (like
+// PyTorch's device-side asserts, but as an ember::IndexError); a test that expects one waits.
+inline void wait_for_device() {
+  if (on_cuda()) ember::cuda::synchronize();
 }
 
 }  // namespace ember_test

@@ -4,12 +4,15 @@
 
 #include <ember/ember.h>
 
+#include "test_device.h"
+
 using namespace ember;
 
 template <typename E, typename F>
 static void expect_error(F&& f, std::initializer_list<const char*> fragments) {
   try {
     f();
+    ember_test::wait_for_device();  // a CUDA kernel's index check surfaces at the next wait
     FAIL() << "expected an exception";
   } catch (const E& e) {
     const std::string msg = e.what();
