@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds ember from scratch and runs the whole test suite:
 #  1. if nvcc is present: the real CUDA build (-DEMBER_CUDA=ON), which compiles and links
-#     every .cu for the GPU architectures users have (nothing runs without a GPU);
+#     every .cu for the GPU architectures users have, and its tests: the CPU cases, and each
+#     per-device case again on the GPU ("/cuda"; skipped when no GPU is present);
 #  2. the cudasim build (-DEMBER_CUDA=SIM): the CUDA backend's sources run on the CPU
 #     simulator, next to the CPU backend, and ctest runs every suite. Its summary is last.
 set -euo pipefail
@@ -14,9 +15,10 @@ common=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DEMBER_WERROR=ON)
 if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   echo "== nvcc build (compile + link every .cu) =="
   rm -rf build-nvcc
-  cmake -S . -B build-nvcc "${common[@]}" -DEMBER_CUDA=ON -DEMBER_BUILD_TESTS=OFF \
+  cmake -S . -B build-nvcc "${common[@]}" -DEMBER_CUDA=ON -DEMBER_BUILD_TESTS=ON \
     -DEMBER_BUILD_BENCHMARKS=OFF -DEMBER_BUILD_EXAMPLES=ON
   cmake --build build-nvcc -j "$jobs"
+  ctest --test-dir build-nvcc --output-on-failure -j "$jobs"
 else
   echo "== nvcc not found: skipping the real CUDA build =="
 fi
