@@ -35,8 +35,13 @@ Tensor SavedTensor::unpack(const Node& owner) const {
 std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad) {
   AutogradMeta& meta = variable_->autograd_meta();
   if (!meta.grad.defined()) {
-    // Own the gradient: the incoming buffer may alias another tensor's memory.
-    meta.grad = grad.clone();
+    // Own the gradient. The engine's buffer can be taken as it is when nothing else can see
+    // it (PyTorch does the same): it saves a copy per parameter per step. Anything else may
+    // alias another tensor's memory and is copied.
+    const bool sole_owner = grad.impl_ptr().use_count() == 1 &&
+                            grad.impl()->storage.use_count() == 1 && !grad.requires_grad() &&
+                            grad.is_contiguous() && grad.storage_offset() == 0;
+    meta.grad = sole_owner ? grad : grad.clone();
   } else {
     meta.grad.add_(grad);
   }

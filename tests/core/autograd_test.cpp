@@ -72,6 +72,31 @@ TEST(Autograd, BackwardWithGradientForNonScalar) {
   EXPECT_THROW((x * x).backward(tensor({1, 2})), ShapeError);
 }
 
+// A leaf's first gradient may be the engine's own buffer (no copy), but never memory that
+// anything else can see: another leaf's gradient or the caller's `gradient`.
+TEST(Autograd, LeafGradientsOwnTheirMemory) {
+  Tensor a = tensor({1, 2}, TensorOptions().requires_grad(true));
+  Tensor b = tensor({3, 4}, TensorOptions().requires_grad(true));
+  (a + b).backward(ones({2}));  // add's backward hands the same gradient to both leaves
+  EXPECT_FALSE(a.grad().shares_storage(b.grad()));
+  a.grad().mul_(3.0);
+  EXPECT_EQ(a.grad().to_vector<float>(), (std::vector<float>{3, 3}));
+  EXPECT_EQ(b.grad().to_vector<float>(), (std::vector<float>{1, 1}));
+
+  Tensor x = tensor({1, 2, 3}, TensorOptions().requires_grad(true));
+  Tensor g = tensor({5, 6, 7});
+  x.clone().backward(g);  // clone's backward returns `g` itself
+  EXPECT_FALSE(x.grad().shares_storage(g));
+  g.fill_(0.0);
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{5, 6, 7}));
+
+  Tensor w = tensor({1, 2, 3, 4}, TensorOptions().requires_grad(true));
+  Tensor gw = tensor({1, 1, 1, 1}).view({2, 2});
+  w.view({2, 2}).backward(gw);  // the view's backward reshapes the caller's tensor
+  EXPECT_FALSE(w.grad().shares_storage(gw));
+  EXPECT_EQ(w.grad().sizes(), (Shape{4}));
+}
+
 TEST(Autograd, SecondBackwardThroughFreedGraphThrows) {
   Tensor x = scalar(2);
   Tensor y = x * x;

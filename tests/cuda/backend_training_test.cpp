@@ -203,6 +203,8 @@ void measure_step(const std::vector<int64_t>& widths, int64_t batch, bool adam) 
   EXPECT_EQ(c.host_syncs, 0) << "a training step never waits for the GPU";
   EXPECT_EQ(c.bytes_d2h, 0) << "nor reads anything back";
   EXPECT_EQ(ember_syncs, c.host_syncs) << "ember counts every wait cudasim sees";
+  // Gradients are produced in place: AccumulateGrad keeps the engine's buffer (no clone).
+  EXPECT_EQ(c.bytes_d2d, 0) << "no device-to-device copies";
   std::string per_kernel;
   for (const auto& [name, count] : c.launches_by_kernel)
     per_kernel += " " + name + "=" + std::to_string(count);
@@ -211,7 +213,8 @@ void measure_step(const std::vector<int64_t>& widths, int64_t batch, bool adam) 
   std::cout << ", batch " << batch << ", " << (adam ? "Adam" : "SGD momentum") << ": "
             << c.kernel_launches << " launches, " << c.cublas_calls << " cuBLAS calls, "
             << c.host_syncs << " syncs, " << c.device_allocations << " cudaMalloc, " << c.bytes_h2d
-            << " B H2D, " << c.bytes_d2h << " B D2H\n[ kernels  ]" << per_kernel << "\n";
+            << " B H2D, " << c.bytes_d2h << " B D2H, " << c.bytes_d2d << " B D2D\n[ kernels  ]"
+            << per_kernel << "\n";
   ::testing::Test::RecordProperty("kernel_launches", static_cast<int>(c.kernel_launches));
   EXPECT_TRUE(std::isfinite(loss.item<float>()));
 }
