@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -193,6 +194,16 @@ int main(int argc, char** argv) {
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
+  // The output folder is made when missing, and checked before minutes of timing.
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(out_dir, mkdir_error);
+  std::ofstream csv(out_dir + "/ember-bench.csv");
+  std::ofstream dat(out_dir + "/ember-bench.dat");
+  if (!csv || !dat) {
+    std::fprintf(stderr, "ember-bench: cannot write to --out %s%s%s\n", out_dir.c_str(),
+                 mkdir_error ? ": " : "", mkdir_error ? mkdir_error.message().c_str() : "");
+    return 1;
+  }
   const GpuColumn gpu = gpu_column(with_sim);
   const bool speedup = gpu.device && !gpu.simulated;
   const char* gpu_label = gpu.simulated ? "cudasim ms" : "GPU ms";
@@ -215,11 +226,9 @@ int main(int argc, char** argv) {
                               : "");
   std::printf("\n%-12s %-30s %12s %12s %9s %12s\n", "family", "size", "CPU ms", gpu_label,
               "speedup", "CPU GFLOP/s");
-  std::ofstream csv(out_dir + "/ember-bench.csv");
   csv << "family,size,cpu_ms,cpu_clock," << (gpu.simulated ? "cudasim_ms" : "gpu_ms")
       << ",gpu_clock,speedup\n";
   int row = 0;
-  std::ofstream dat(out_dir + "/ember-bench.dat");
   for (const Case& c : cases(quick)) {
     manual_seed(0);
     const double cpu_ms = time_ms(c.make(kCPU), kCPU, budget);
