@@ -1,9 +1,9 @@
-// End to end on the CUDA backend (cudasim in CI): an MLP trained on a Fashion-MNIST subset
-// on cuda reaches the CPU's test accuracy within one point. Both runs start from the same
-// weights (the CPU model's, copied to the device) and see the batches in the same order (one
-// loader seed), so they differ only in float32 rounding (the device's GEMM and reductions vs
-// the CPU's) -- a backend bug that single-op tests miss (a wrong gradient in a rare path, an
-// optimizer state that drifts, a stale buffer) shows up as a gap in accuracy.
+// End to end on the CUDA backend (cudasim in CI, the GPU where one is present): an MLP trained on a
+// Fashion-MNIST subset on cuda reaches the CPU's test accuracy within one point. Both runs start
+// from the same weights (the CPU model's, copied to the device) and see the batches in the same
+// order (one loader seed), so they differ only in float32 rounding (the device's GEMM and
+// reductions vs the CPU's) -- a backend bug that single-op tests miss (a wrong gradient in a rare
+// path, an optimizer state that drifts, a stale buffer) shows up as a gap in accuracy.
 //
 // The sizes keep the test quick under cudasim, which runs every kernel thread by thread on
 // the host (about 20x slower than the CPU backend here), while the accuracy is far above
@@ -96,6 +96,7 @@ Result train(nn::Module& model, const data::Subset& train_set, const TestSet& te
 }
 
 TEST(CudaFashionMnist, TrainingMatchesCpuAccuracy) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device (nor cudasim) in this build";
   const fs::path dir = fashion_mnist_dir();
   if (!fs::exists(dir / "train-images-idx3-ubyte.gz") &&
       !fs::exists(dir / "train-images-idx3-ubyte"))
