@@ -25,7 +25,7 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/emberConfig.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/emberConfigVersion.cmake
   COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/emberConfig.cmake ${PROJECT_BINARY_DIR}/emberConfigVersion.cmake
-  DESTINATION ${EMBER_CONFIG_DIR})
+  ${PROJECT_SOURCE_DIR}/cmake/FindoneDNN.cmake DESTINATION ${EMBER_CONFIG_DIR})
 
 set(EMBER_PC_PRIVATE_LIBS "-lz")
 if(TARGET ember_cudasim)
