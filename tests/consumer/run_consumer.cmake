@@ -9,7 +9,17 @@ function(run)
   message(STATUS "${out}")
 endfunction()
 run(${CMAKE_COMMAND} --install ${EMBER_BUILD_DIR} --prefix ${WORK}/prefix)
-run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -DCMAKE_PREFIX_PATH=${WORK}/prefix
+# The package asks a consumer only for what ember links: oneDNN's own config would demand
+# OpenCL's development files (cmake/FindoneDNN.cmake), which a consumer never asked for.
+file(GLOB_RECURSE package_files ${WORK}/prefix/ember*.cmake ${WORK}/prefix/ember.pc)
+foreach(f ${package_files})
+  file(STRINGS ${f} hits REGEX "OpenCL|DNNL::|dnnl CONFIG")
+  if(hits)
+    message(FATAL_ERROR "${f} makes consumers find OpenCL or oneDNN's config:\n${hits}")
+  endif()
+endforeach()
+run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -G ${GENERATOR} -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}
+    -DCMAKE_PREFIX_PATH=${WORK}/prefix
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX})
 run(${CMAKE_COMMAND} --build ${WORK}/build)
 run(${WORK}/build/xor_consumer)
