@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs the README's two set-up commands, exactly as written, in a fresh Debian 12 root: a
+# machine that has nothing but apt, so a missing install step fails here and not on a user's
+# machine. Usage: bash .ci/fresh-root.sh  (as root; CI calls it after the nvcc build).
+#
+# The root is made by mmdebstrap (--variant=apt) from this machine's own apt sources and
+# cached as a tarball under ${XDG_CACHE_HOME:-$HOME/.cache}/ember; a tarball older than 7 days
+# is made anew, so the root follows Debian's point releases. Every run unpacks a new copy,
+# puts `git archive HEAD` of the project in /ember, and runs there:
+#   scripts/train.sh --epochs 1   (must end with train_mlp's accuracy line)
+#   scripts/test.sh               (its ctest summary must say 100% passed; printed last)
+# Mounts (proc, dev, sys) are undone and the copy removed on every exit, failure included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+project=$PWD
+
+die() {
+  echo "fresh-root: $*" >&2
+  exit 1
+}
+[ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap, mount and chroot)"
+started=$SECONDS
+elapsed() { printf '%dm%02ds' $(((SECONDS - $1) / 60)) $(((SECONDS - $1) % 60)); }
+
+# ---- the cached root -----------------------------------------------------------------------
+cache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/ember
+tarball=$cache/debian12-apt-root.tar
+sources=""
+for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
+  if [ -s "$f" ] && grep -qv '^[[:space:]]*#' "$f"; then
+    sources=$f
+    break
+  fi
+done
+if [ -z "$(find "$tarball" -maxdepth 0 -mtime -7 2>/dev/null)" ]; then
+  [ -n "$sources" ] || die "no apt sources on this machine (/etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list): cannot make a fresh Debian 12 root"
+  if ! command -v mmdebstrap >/dev/null; then
+    echo "== fresh root: installing mmdebstrap =="
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends mmdebstrap >/dev/null || die "cannot install mmdebstrap"
+  fi
+  echo "== fresh root: mmdebstrap --variant=apt bookworm from $sources =="
+  mkdir -p "$cache"
+  # mmdebstrap picks the output format by the name's extension: the partial file ends in .tar.
+  partial=$cache/.debian12-apt-root.$$.tar
+  if ! mmdebstrap --quiet --variant=apt bookworm "$partial" "$sources"; then
+    rm -f "$partial"
+    die "mmdebstrap could not make a Debian 12 root from $sources (are the apt sources reachable?)"
+  fi
+  mv -f "$partial" "$tarball"
+else
+  echo "== fresh root: cached $tarball (made $(date -r "$tarball" '+%F %R')) =="
+fi
+
+# ---- a copy of it, with the project ----------------------------------------------------------
+root=$(mktemp -d /var/tmp/ember-fresh-root.XXXXXX)
+cleanup() {
+  local rc=$?
+  for m in sys dev proc; do
+    if mountpoint -q "$root/$m"; then umount -R "$root/$m" || umount -R -l "$root/$m" || true; fi
+  done
+  # Remove the copy only when nothing is mounted below it any more.
+  if ! grep -q " $root/" /proc/self/mounts; then
+    rm -rf --one-file-system "$root"
+  else
+    echo "fresh-root: $root still has mounts; left in place" >&2
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+tar -xf "$tarball" -C "$root"
+mkdir -p "$root/ember"
+git -C "$project" archive HEAD | tar -x -C "$root/ember"
+cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+mount -t proc proc "$root/proc"
+mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
+mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
+echo "== fresh root ready in $root ($(elapsed $started)) =="
+
+in_root() {
+  chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 TERM=dumb /bin/bash -c "cd /ember && $1"
+}
+
+# ---- the README's two commands -------------------------------------------------------------
+step=$SECONDS
+echo "== fresh root: scripts/train.sh --epochs 1 =="
+in_root "scripts/train.sh --epochs 1" 2>&1 | tee "$root/train.log" || die "scripts/train.sh --epochs 1 failed"
+last=$(tail -n 1 "$root/train.log")
+[[ "$last" == "done: test accuracy "* ]] || die "scripts/train.sh did not end with the accuracy line (last line: '$last')"
+train_time=$(elapsed $step)
+echo "== fresh root: scripts/train.sh --epochs 1 took $train_time =="
+
+step=$SECONDS
+echo "== fresh root: scripts/test.sh =="
+in_root "scripts/test.sh" 2>&1 | tee "$root/test.log" || die "scripts/test.sh failed"
+grep -q "^100% tests passed" "$root/test.log" || die "scripts/test.sh: ctest did not report 100% passed"
+echo "== fresh root: scripts/train.sh --epochs 1 took $train_time, scripts/test.sh took $(elapsed $step); fresh-root total $(elapsed $started) =="
+# ctest's summary is the last word.
+sed -n '/^[0-9]*% tests passed/,$p' "$root/test.log"
