@@ -180,7 +180,7 @@ class Tensor {
   Tensor softmax(int dim) const;
   Tensor log_softmax(int dim) const;
   Tensor gather(int dim, const Tensor& index) const;
-  // tutorial ops (issue 6): method forms of the functions in the section at the end
+  // method forms of the combine/split, statistics and selection functions at the end
   std::vector<Tensor> split(int64_t split_size, int dim = 0) const;
   std::vector<Tensor> split(const std::vector<int64_t>& split_sizes, int dim = 0) const;
   std::vector<Tensor> chunk(int64_t chunks, int dim = 0) const;
@@ -356,13 +356,11 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
                 Reduction reduction = Reduction::Mean, int64_t ignore_index = -100);
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 
-// ---- tutorial ops (issue 6) ----------------------------------------------------------
+// ---- combine and split, statistics, selection ------------------------------------------
 // Combine and split (core/ops/combine.cpp). cat joins along an existing dim (dtypes promote;
 // a 1-D tensor of size 0 is skipped, as in PyTorch), stack along a new one. split, chunk and
 // unbind return views; each piece routes its gradient back to its slice.
 Tensor cat(const std::vector<Tensor>& tensors, int dim = 0);
-// (stack of a vector takes an explicit dim for now: data/dataset.cpp still has a private
-// one-argument stack that a default here would make ambiguous.)
 Tensor stack(const std::vector<Tensor>& tensors, int dim = 0);
 Tensor stack(std::initializer_list<Tensor> tensors, int dim = 0);
 // Pieces of split_size along dim (the last may be smaller).
@@ -408,7 +406,7 @@ std::tuple<Tensor, Tensor> topk(const Tensor& x, int64_t k, int dim = -1, bool l
 // The k-th smallest along dim, 1 <= k <= x.size(dim).
 std::tuple<Tensor, Tensor> kthvalue(const Tensor& x, int64_t k, int dim = -1, bool keepdim = false);
 
-// Selection (core/ops/select.cpp). masked_fill: `value` where the bool mask (broadcast with
+// Selection (core/ops/indexing.cpp). masked_fill: `value` where the bool mask (broadcast with
 // x) is true; no gradient flows to filled positions. index_select: the slices of x along dim
 // named by a 0-D or 1-D int64 index (repeats allowed; their gradients add up).
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);

@@ -1,12 +1,13 @@
-// cudasim cuBLAS: SGEMM and strided-batched SGEMM on the CPU, in cuBLAS's column-major
-// convention, validating arguments in cuBLAS's order and with its status codes. Beyond what
-// cuBLAS checks, every matrix extent must lie in device memory (and inside a caching-allocator
-// block), since a stray extent would be an illegal access on a GPU: that fails with
-// CUBLAS_STATUS_EXECUTION_FAILED and cudasim::last_error_detail() says which operand.
+// cudasim cuBLAS: SGEMM / DGEMM and their strided-batched forms on the CPU, in cuBLAS's
+// column-major convention, validating arguments in cuBLAS's order and with its status codes.
+// Beyond what cuBLAS checks, every matrix extent must lie in device memory (and inside a
+// caching-allocator block), since a stray extent would be an illegal access on a GPU: that
+// fails with CUBLAS_STATUS_EXECUTION_FAILED and cudasim::last_error_detail() says which operand.
 //
-// The CPU GEMM is row-major (oneDNN's dnnl_sgemm, or CBLAS): a column-major C = op(A) op(B) is
+// The CPU SGEMM is row-major (oneDNN's dnnl_sgemm, or CBLAS): a column-major C = op(A) op(B) is
 // the row-major C^T = op(B)^T op(A)^T over the same buffers, so it is called with the operands
-// swapped and m and n exchanged.
+// swapped and m and n exchanged. oneDNN has no DGEMM, and float64 on the device serves only
+// gradchecks and tests (small matrices), so DGEMM is a plain column-major loop in both builds.
 #include <algorithm>
 #include <set>
 #include <string>
@@ -60,17 +61,18 @@ Extent extent(long long rows, long long cols, long long ld, long long stride, lo
   return Extent{last < 0 ? last : 0, (last > 0 ? last : 0) + one};
 }
 
-std::string check_operand(const char* name, const float* p, Extent e) {
+template <class T>
+std::string check_operand(const char* name, const T* p, Extent e) {
   if (p == nullptr) return std::string(name) + " is null";
   if (classify(p) != Space::kDevice) {
     return strprintf("%s = %p is not device memory", name, static_cast<const void*>(p));
   }
-  std::string why = check_device_range(p + e.lo, static_cast<size_t>(e.hi - e.lo) * sizeof(float));
+  std::string why = check_device_range(p + e.lo, static_cast<size_t>(e.hi - e.lo) * sizeof(T));
   return why.empty() ? why : std::string(name) + ": " + why;
 }
 
-void cpu_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
-               const float* b, int ldb, float beta, float* c, int ldc) {
+void cpu_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
+              const float* b, int ldb, float beta, float* c, int ldc) {
 #if defined(CUDASIM_HAVE_DNNL)
   dnnl_sgemm(tb ? 'T' : 'N', ta ? 'T' : 'N', n, m, k, alpha, b, ldb, a, lda, beta, c, ldc);
 #else
@@ -79,11 +81,26 @@ void cpu_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* 
 #endif
 }
 
+// Called only with k > 0 and alpha != 0 (as the SGEMM path); beta == 0 does not read C.
+void cpu_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const double* a, int lda,
+              const double* b, int ldb, double beta, double* c, int ldc) {
+  for (long long j = 0; j < n; ++j) {
+    for (long long i = 0; i < m; ++i) {
+      double acc = 0;
+      for (long long l = 0; l < k; ++l) {
+        acc += (ta ? a[l + i * lda] : a[i + l * lda]) * (tb ? b[j + l * ldb] : b[l + j * ldb]);
+      }
+      double& out = c[i + j * ldc];
+      out = beta == 0.0 ? alpha * acc : alpha * acc + beta * out;
+    }
+  }
+}
+
+template <class T>
 cublasStatus_t gemm(const char* api, cublasHandle_t handle, cublasOperation_t transa,
-                    cublasOperation_t transb, int m, int n, int k, const float* alpha,
-                    const float* A, int lda, long long stride_a, const float* B, int ldb,
-                    long long stride_b, const float* beta, float* C, int ldc, long long stride_c,
-                    int batch) {
+                    cublasOperation_t transb, int m, int n, int k, const T* alpha, const T* A,
+                    int lda, long long stride_a, const T* B, int ldb, long long stride_b,
+                    const T* beta, T* C, int ldc, long long stride_c, int batch) {
   ApiLock lock(api_mutex());
   if (!valid(handle)) return fail(CUBLAS_STATUS_NOT_INITIALIZED, strprintf("%s: bad handle", api));
   const bool ta = transa != CUBLAS_OP_N;
@@ -103,9 +120,9 @@ cublasStatus_t gemm(const char* api, cublasHandle_t handle, cublasOperation_t tr
     return fail(CUBLAS_STATUS_INVALID_VALUE, strprintf("%s: alpha or beta is null", api));
   }
   // Host pointer mode: alpha and beta are read on the host, before device memory opens.
-  const float al = *alpha;
-  const float be = *beta;
-  const bool reads_ab = k > 0 && al != 0.0f;
+  const T al = *alpha;
+  const T be = *beta;
+  const bool reads_ab = k > 0 && al != T(0);
   const Extent ea = extent(a_rows, ta ? m : k, lda, stride_a, batch);
   const Extent eb = extent(b_rows, tb ? k : n, ldb, stride_b, batch);
   const Extent ec = extent(m, n, ldc, stride_c, batch);
@@ -118,27 +135,27 @@ cublasStatus_t gemm(const char* api, cublasHandle_t handle, cublasOperation_t tr
   // BLAS runs on host copies of the operands: its worker threads must not need access to
   // device memory (under protection keys only the calling thread opens it).
   DeviceAccess access;
-  auto gather = [](const float* p, Extent e) { return std::vector<float>(p + e.lo, p + e.hi); };
-  std::vector<float> a, b;
-  std::vector<float> c = gather(C, ec);
+  auto gather = [](const T* p, Extent e) { return std::vector<T>(p + e.lo, p + e.hi); };
+  std::vector<T> a, b;
+  std::vector<T> c = gather(C, ec);
   if (reads_ab) {
     a = gather(A, ea);
     b = gather(B, eb);
   }
   for (int i = 0; i < batch; ++i) {
-    float* ci = c.data() + (stride_c * i - ec.lo);
+    T* ci = c.data() + (stride_c * i - ec.lo);
     if (!reads_ab) {
       // C = beta * C; beta == 0 means C is not read (it may hold NaN), as in BLAS.
       for (int col = 0; col < n; ++col) {
         for (int row = 0; row < m; ++row) {
-          float& v = ci[static_cast<long long>(col) * ldc + row];
-          v = be == 0.0f ? 0.0f : be * v;
+          T& v = ci[static_cast<long long>(col) * ldc + row];
+          v = be == T(0) ? T(0) : be * v;
         }
       }
       continue;
     }
-    cpu_sgemm(ta, tb, m, n, k, al, a.data() + (stride_a * i - ea.lo), lda,
-              b.data() + (stride_b * i - eb.lo), ldb, be, ci, ldc);
+    cpu_gemm(ta, tb, m, n, k, al, a.data() + (stride_a * i - ea.lo), lda,
+             b.data() + (stride_b * i - eb.lo), ldb, be, ci, ldc);
   }
   std::copy(c.begin(), c.end(), C + ec.lo);
   return CUBLAS_STATUS_SUCCESS;
@@ -263,5 +280,23 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_
                                          long long int strideB, const float* beta, float* C,
                                          int ldc, long long int strideC, int batchCount) {
   return gemm("cublasSgemmStridedBatched", handle, transa, transb, m, n, k, alpha, A, lda, strideA,
+              B, ldb, strideB, beta, C, ldc, strideC, batchCount);
+}
+
+cublasStatus_t cublasDgemm(cublasHandle_t handle, cublasOperation_t transa,
+                           cublasOperation_t transb, int m, int n, int k, const double* alpha,
+                           const double* A, int lda, const double* B, int ldb, const double* beta,
+                           double* C, int ldc) {
+  return gemm("cublasDgemm", handle, transa, transb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C,
+              ldc, 0, 1);
+}
+
+cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa,
+                                         cublasOperation_t transb, int m, int n, int k,
+                                         const double* alpha, const double* A, int lda,
+                                         long long int strideA, const double* B, int ldb,
+                                         long long int strideB, const double* beta, double* C,
+                                         int ldc, long long int strideC, int batchCount) {
+  return gemm("cublasDgemmStridedBatched", handle, transa, transb, m, n, k, alpha, A, lda, strideA,
               B, ldb, strideB, beta, C, ldc, strideC, batchCount);
 }

@@ -1,4 +1,4 @@
-// The operations of the PyTorch tutorials (issue 6) as data. Each case is one op in one form
+// The operations of the PyTorch tutorials as data. Each case is one op in one form
 // on small hand-chosen inputs with a hand-computed result. The suites run every case:
 //   tutorial_ops_test.cpp        the value on the CPU (float32 and float64) against `expected`;
 //   tutorial_ops_grad_test.cpp   gradcheck in float64 for the cases with `grad`;

@@ -1,4 +1,4 @@
-// Gradients of the tutorial ops (issue 6): gradcheck in float64 on every differentiable case
+// Gradients of the tutorial ops: gradcheck in float64 on every differentiable case
 // of tutorial_ops_cases.h, plus larger random inputs for the ops whose backward is written by
 // hand here (cat/stack/split, norm, prod, var/std, sort/topk/kthvalue, masked_fill,
 // index_select), where a wrong Jacobian entry has more places to show.

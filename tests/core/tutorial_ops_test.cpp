@@ -1,4 +1,4 @@
-// Values of the tutorial ops (issue 6): every case of tutorial_ops_cases.h against its
+// Values of the tutorial ops: every case of tutorial_ops_cases.h against its
 // hand-computed result, then the properties a table of small cases cannot show (piece
 // shapes and views, dtype promotion, stable sorting of large inputs against std::stable_sort,
 // reductions against straightforward loops), and the errors for bad input.

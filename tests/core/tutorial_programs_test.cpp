@@ -1,4 +1,4 @@
-// The programs of the PyTorch autograd / MLP tutorials (issue 6), each checked against the
+// The programs of the PyTorch autograd / MLP tutorials, each checked against the
 // mathematics it teaches: the softmax Jacobian, a single-layer perceptron's gradient, a
 // two-layer sigmoid network written as a custom module and trained with backward, and the
 // Himmelblau function minimised by gradient descent.

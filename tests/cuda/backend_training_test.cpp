@@ -174,7 +174,7 @@ TEST(CudaTraining, EventsTimeQueuedWork) {
   EXPECT_EQ(cuda::host_syncs(), syncs + 1) << "cuda::synchronize() waits, and is counted";
 }
 
-// The step of issue 5's efficiency budget, on cudasim's counters. Printed for the report.
+// A warm training step's device budget, on cudasim's counters. Printed for the report.
 // One warm-up step fills the cache: the optimizers allocate their state when built (Note
 // [Optimizer state allocation] in optim/optimizer.cpp), so the first step already runs with
 // the steady-state working set.

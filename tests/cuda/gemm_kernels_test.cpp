@@ -1,7 +1,7 @@
 // kernels::cuda::gemm / gemm_batched on cudasim against kernels::cpu: all four transpose
 // combinations, padded leading dimensions, alpha/beta (beta == 0 must not read C, which
 // cudasim fills with NaN), k == 0 and alpha == 0, and strided batches with a shared (stride
-// 0) operand, for float32 (cuBLAS) and float64 (cuBLAS on a GPU; a tiled kernel on cudasim).
+// 0) operand, for float32 (cuBLAS SGEMM) and float64 (cuBLAS DGEMM, which cudasim provides too).
 #include <gtest/gtest.h>
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// CPU <-> CUDA parity of the tutorial ops (issue 6): every case of
+// CPU <-> CUDA parity of the tutorial ops: every case of
 // tests/core/tutorial_ops_cases.h runs on both devices, and its result and (for the
 // differentiable cases) its input gradients must agree. The README's CUDA column is checked
 // against the same case list, so a ✓ there means this suite runs that op on the device.

@@ -1,6 +1,6 @@
 // cudasim's cuBLAS: SGEMM in all four transpose combinations and strided-batched SGEMM against
-// a naive column-major reference, cuBLAS's argument validation, and the simulator's extra
-// check that every operand lies in device memory.
+// a naive column-major reference, DGEMM against hand-computed products, cuBLAS's argument
+// validation, and the simulator's extra check that every operand lies in device memory.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -90,6 +90,35 @@ TEST_F(CudasimCublas, SgemmStridedBatchedMatchesPerBatchReference) {
   }
   const std::vector<float> got = dc.download();
   for (size_t i = 0; i < c.size(); ++i) ASSERT_NEAR(got[i], c[i], 1e-5) << i;
+}
+
+// Column-major A = [1 2; 3 4], B = [5 6; 7 8]: A B = [19 22; 43 50], A^T B = [26 30; 38 44].
+TEST_F(CudasimCublas, DgemmMatchesHandComputedProducts) {
+  DeviceArray<double> a(std::vector<double>{1, 3, 2, 4});
+  DeviceArray<double> b(std::vector<double>{5, 7, 6, 8});
+  DeviceArray<double> c(std::vector<double>{1, 1, 1, 1});
+  const double alpha = 2, beta = 1;
+  ASSERT_EQ(cublasDgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &alpha, a.get(), 2, b.get(), 2,
+                        &beta, c.get(), 2),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(c.download(), (std::vector<double>{39, 87, 45, 101})) << "2 A B + 1";
+  DeviceArray<double> ct(4);  // fresh: NaN, and beta == 0 must not read it
+  const double one = 1, zero = 0;
+  ASSERT_EQ(cublasDgemm(handle_, CUBLAS_OP_T, CUBLAS_OP_N, 2, 2, 2, &one, a.get(), 2, b.get(), 2,
+                        &zero, ct.get(), 2),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(ct.download(), (std::vector<double>{26, 38, 30, 44})) << "A^T B";
+  // Batch 2 sharing A (stride 0); the second B is 10 B, so its product is 10 A B.
+  DeviceArray<double> bb(std::vector<double>{5, 7, 6, 8, 50, 70, 60, 80});
+  DeviceArray<double> cb(8);
+  ASSERT_EQ(cublasDgemmStridedBatched(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &one, a.get(), 2,
+                                      0, bb.get(), 2, 4, &zero, cb.get(), 2, 4, 2),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(cb.download(), (std::vector<double>{19, 43, 22, 50, 190, 430, 220, 500}));
+  EXPECT_EQ(cublasDgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &one, a.get(), 1, b.get(), 2,
+                        &zero, c.get(), 2),
+            CUBLAS_STATUS_INVALID_VALUE)
+      << "lda < m";
 }
 
 TEST_F(CudasimCublas, BetaZeroDoesNotReadC) {
