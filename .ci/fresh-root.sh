@@ -4,8 +4,8 @@
 # machine. Usage: bash .ci/fresh-root.sh [--no-cuda]  (as root; CI calls it).
 #
 # The CUDA toolkit is NVIDIA's, not a Debian package. Where this machine has one at
-# /usr/local/cuda, it is mounted read-only at the same place in the root, as on a user's
-# machine with the toolkit installed: scripts/test.sh then builds and tests the real nvcc build
+# /usr/local/cuda, it is mounted read-only at the same place in the root, with its loader
+# configuration, as on a user's machine with the toolkit installed: scripts/test.sh then builds and tests the real nvcc build
 # as well as cudasim. --no-cuda leaves it out (a machine without the toolkit: cudasim only).
 #
 # The root is made by mmdebstrap (--variant=apt) from this machine's own apt sources and
@@ -28,7 +28,7 @@ die() {
 cuda_home=""
 case "${1:-}" in
   --no-cuda) ;;
-  "") [ -x /usr/local/cuda/bin/nvcc ] && cuda_home=$(readlink -f /usr/local/cuda) ;;
+  "") if [ -x /usr/local/cuda/bin/nvcc ]; then cuda_home=$(readlink -f /usr/local/cuda); fi ;;
   *) die "unknown argument '$1' (usage: bash .ci/fresh-root.sh [--no-cuda])" ;;
 esac
 started=$SECONDS
@@ -68,8 +68,8 @@ fi
 root=$(mktemp -d /var/tmp/ember-fresh-root.XXXXXX)
 cleanup() {
   local rc=$?
-  for m in usr/local/cuda sys dev proc; do
-    if mountpoint -q "$root/$m"; then umount -R "$root/$m" || umount -R -l "$root/$m" || true; fi
+  for m in "$cuda_home" /sys /dev /proc; do
+    if [ -n "$m" ] && mountpoint -q "$root$m"; then umount -R "$root$m" || umount -R -l "$root$m" || true; fi
   done
   # Remove the copy only when nothing is mounted below it any more.
   if ! grep -q " $root/" /proc/self/mounts; then
@@ -90,9 +90,16 @@ mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
 mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
 if [ -n "$cuda_home" ]; then
-  mkdir -p "$root/usr/local/cuda"
-  mount --bind "$cuda_home" "$root/usr/local/cuda"
-  mount -o remount,bind,ro "$root/usr/local/cuda"
+  # As NVIDIA's installer leaves it: the toolkit's folder, /usr/local/cuda pointing to it, and
+  # its lib folder on the loader's path (ld.so.conf.d), copied from this machine.
+  mkdir -p "$root$cuda_home"
+  mount --bind "$cuda_home" "$root$cuda_home"
+  mount -o remount,bind,ro "$root$cuda_home"
+  [ "$cuda_home" = /usr/local/cuda ] || ln -sfn "$cuda_home" "$root/usr/local/cuda"
+  for conf in /etc/ld.so.conf.d/*cuda*.conf; do
+    [ -f "$conf" ] && cp "$conf" "$root/etc/ld.so.conf.d/"
+  done
+  chroot "$root" /sbin/ldconfig
 fi
 echo "== fresh root ready in $root ($(elapsed $started)); CUDA toolkit: ${cuda_home:-none} =="
 
