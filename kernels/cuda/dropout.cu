@@ -1,37 +1,27 @@
-// CUDA dropout (kernels/cuda/dropout.h). The keep decision for element i is `u_i >= p` with
-// u_i the float32 uniform kernels::cpu::uniform would write at position i for the same
-// (seed, offset): lane i % 4 of Philox block offset + i / 4 (kernels/common/philox.h). Thread
-// g handles block offset + g, i.e. elements 4g .. 4g + 3, so the mask is bit-identical to the
-// CPU kernel's for every dtype.
+// CUDA dropout (kernels/cuda/dropout.h). Thread g handles Philox block g of
+// kernels/common/dropout_block.h, the CPU loop's block too, so the mask is bit-identical to
+// the CPU kernel's for every dtype.
 #include <ember/kernels/cuda/dropout.h>
 
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
-#include <ember/core/error.h>
-#include <ember/kernels/common/philox.h>
+#include <ember/kernels/common/error.h>
+#include <ember/kernels/common/dropout_block.h>
 #include <ember/kernels/cuda/launch.h>
 #include <ember/kernels/cuda/loops.h>
 
 namespace ember::kernels::cuda {
 namespace {
 
-// y may alias x: every element is read and written by the same thread.
+// y may alias x (dropout_block reads each element before writing it).
 template <class T>
 __global__ void dropout_kernel(const T* x, T* y, bool* mask, int64_t n, float p, T scale,
                                uint64_t seed, uint64_t offset) {
   const int64_t blocks = (n + 3) / 4;
   for (int64_t g = global_thread_index(); g < blocks; g += grid_stride()) {
-    float u[4];
-    philox_uniform4(seed, offset + static_cast<uint64_t>(g), 0.0f, 1.0f, u);
-    const int64_t base = 4 * g;
-    const int64_t lanes = n - base < 4 ? n - base : 4;
-    for (int64_t l = 0; l < lanes; ++l) {
-      const bool keep = u[l] >= p;
-      mask[base + l] = keep;
-      y[base + l] = keep ? x[base + l] * scale : T(0);
-    }
+    dropout_block(x, y, mask, n, p, scale, seed, offset, g);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <ember/ember.h>
 
 #include "core/tutorial_ops_cases.h"
+#include "cuda/backend_test_util.h"
 
 namespace ember {
 namespace {
@@ -18,26 +19,8 @@ namespace {
 using testing::tutorial::In;
 using testing::tutorial::OpCase;
 
-const Device kCuda = Device::cuda();
-
-// `got` on the GPU against `want` on the CPU: same shape and dtype, values within rtol of
-// max(1, |want|) (float32 reductions may add up in another order); NaN matches NaN.
-::testing::AssertionResult same_values(const Tensor& got, const Tensor& want, double rtol) {
-  if (got.device() != kCuda)
-    return ::testing::AssertionFailure() << "result is on " << got.device() << ", not cuda:0";
-  if (got.sizes() != want.sizes() || got.dtype() != want.dtype())
-    return ::testing::AssertionFailure() << "cuda " << got.sizes() << " " << got.dtype()
-                                         << " vs cpu " << want.sizes() << " " << want.dtype();
-  const std::vector<double> g = got.to_vector<double>(), w = want.to_vector<double>();
-  for (size_t i = 0; i < g.size(); ++i) {
-    if (std::isnan(g[i]) && std::isnan(w[i])) continue;
-    if (g[i] == w[i]) continue;  // also equal infinities
-    if (std::abs(g[i] - w[i]) <= rtol * std::max(1.0, std::abs(w[i]))) continue;
-    return ::testing::AssertionFailure()
-           << "element " << i << ": cuda " << g[i] << " vs cpu " << w[i];
-  }
-  return ::testing::AssertionSuccess();
-}
+using cuda_backend_test::kCuda;
+using cuda_backend_test::same_values;
 
 // Input gradients of <fn(inputs), v> for the floating inputs (leaves made to require grad).
 std::vector<Tensor> input_grads(const OpCase& c, In inputs, const Tensor& v_cpu) {
