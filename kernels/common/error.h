@@ -1,6 +1,7 @@
 // ember's exceptions. Every failure a user can cause (bad shapes, dtypes, devices, indices,
-// labels, files, autograd misuse) throws one of these, with a message that names the op
-// and the offending values.
+// labels, files, autograd misuse) throws one of these, with a message that names the op and
+// the offending values. They live in kernels/common, the bottom layer, so that the kernels of
+// both backends throw the same types as the op layer; core/error.h re-exports them.
 #pragma once
 
 #include <sstream>

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cpu/parallel.h>
 
 namespace ember::kernels::cpu {
@@ -30,7 +31,7 @@ inline D convert(S v) {
 template <class Fn>
 void visit_dtype(DType dt, Fn&& fn) {
   if (!dispatch_dtype(dt, std::forward<Fn>(fn)))
-    throw std::invalid_argument("kernels::cpu::copy: unknown dtype");
+    throw DTypeError("kernels::cpu::copy: unknown dtype");
 }
 
 template <class Fn>
@@ -43,7 +44,7 @@ void visit_bits(DType dt, Fn&& fn) {
     case 8:
       return fn.template operator()<uint64_t>();
     default:
-      throw std::invalid_argument("kernels::cpu::copy: unknown dtype");
+      throw DTypeError("kernels::cpu::copy: unknown dtype");
   }
 }
 

@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include <ember/kernels/common/binary_functors.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/unary_functors.h>
 #include <ember/kernels/cpu/parallel.h>
 
@@ -22,28 +23,27 @@ namespace ember::kernels::cpu {
 namespace {
 
 [[noreturn]] void unsupported(const char* kernel, const char* op, DType dt) {
-  throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": op '" + op +
-                              "' does not support dtype " + dtype_name(dt));
+  throw DTypeError(std::string("kernels::cpu::") + kernel + ": op '" + op +
+                   "' does not support dtype " + dtype_name(dt));
 }
 
 // Calls fn.template operator()<F>() with F the functor of `op`.
 template <class Fn>
 void visit_unary(UnaryOp op, Fn&& fn) {
   if (!dispatch_unary(op, std::forward<Fn>(fn)))
-    throw std::invalid_argument("kernels::cpu::unary: unknown UnaryOp");
+    throw ValueError("kernels::cpu::unary: unknown UnaryOp");
 }
 
 template <class Fn>
 void visit_binary(BinaryOp op, Fn&& fn) {
   if (!dispatch_binary(op, std::forward<Fn>(fn)))
-    throw std::invalid_argument("kernels::cpu::binary: unknown BinaryOp");
+    throw ValueError("kernels::cpu::binary: unknown BinaryOp");
 }
 
 // Calls fn.template operator()<T>() for the C++ type of dt.
 template <class Fn>
 void visit_dtype(DType dt, Fn&& fn) {
-  if (!dispatch_dtype(dt, std::forward<Fn>(fn)))
-    throw std::invalid_argument("kernels::cpu: unknown dtype");
+  if (!dispatch_dtype(dt, std::forward<Fn>(fn))) throw DTypeError("kernels::cpu: unknown dtype");
 }
 
 template <class F>

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/gemm_args.h>
 #include <ember/kernels/cpu/parallel.h>
 
@@ -99,14 +100,14 @@ void gemm_f32(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, co
   const dnnl_status_t st =
       dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   if (st != dnnl_success)
-    throw std::runtime_error("kernels::cpu::gemm: dnnl_sgemm failed with status " +
-                             std::to_string(static_cast<int>(st)) + " (m=" + std::to_string(m) +
-                             " n=" + std::to_string(n) + " k=" + std::to_string(k) + ")");
+    throw Error("kernels::cpu::gemm: dnnl_sgemm failed with status " +
+                std::to_string(static_cast<int>(st)) + " (m=" + std::to_string(m) +
+                " n=" + std::to_string(n) + " k=" + std::to_string(k) + ")");
 #elif defined(EMBER_HAVE_CBLAS)
   for (int64_t v : {m, n, k, lda, ldb, ldc}) {
     if (v > INT_MAX)
-      throw std::invalid_argument("kernels::cpu::gemm: dimension " + std::to_string(v) +
-                                  " exceeds the 32-bit BLAS interface");
+      throw ValueError("kernels::cpu::gemm: dimension " + std::to_string(v) +
+                       " exceeds the 32-bit BLAS interface");
   }
   const ColMajorGemm<float> g = col_major_gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
   cblas_sgemm(CblasColMajor, g.trans_a ? CblasTrans : CblasNoTrans,
@@ -124,8 +125,8 @@ void gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
           int64_t ldc) {
   if (dt != DType::Float32 && dt != DType::Float64)
-    throw std::invalid_argument(std::string("kernels::cpu::gemm: unsupported dtype ") +
-                                dtype_name(dt) + " (float32 or float64 only)");
+    throw DTypeError(std::string("kernels::cpu::gemm: unsupported dtype ") + dtype_name(dt) +
+                     " (float32 or float64 only)");
   if (m <= 0 || n <= 0) return;
   if (dt == DType::Float32) {
     float* cf = static_cast<float*>(c);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cpu/parallel.h>
 
 namespace ember::kernels::cpu {
@@ -33,9 +34,8 @@ DimSplit split_dim(const char* kernel, int dim, const Layout& layout) {
   DimSplit s{layout, 0};
   if (layout.ndim == 0) return s;  // 0-d: the only valid index is 0
   if (dim < 0 || dim >= layout.ndim)
-    throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": dim " +
-                                std::to_string(dim) + " out of range for " +
-                                std::to_string(layout.ndim) + " dims");
+    throw IndexError(std::string("kernels::cpu::") + kernel + ": dim " + std::to_string(dim) +
+                     " out of range for " + std::to_string(layout.ndim) + " dims");
   s.dim_stride = layout.strides[dim];
   s.rest.strides[dim] = 0;
   return s;
@@ -74,8 +74,8 @@ void scatter_add_typed(const DimSplit& os, T* out, const int64_t* index, const T
 }
 
 [[noreturn]] void unsupported(const char* kernel, DType dt) {
-  throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": unsupported dtype " +
-                              dtype_name(dt));
+  throw DTypeError(std::string("kernels::cpu::") + kernel + ": unsupported dtype " +
+                   dtype_name(dt));
 }
 
 }  // namespace

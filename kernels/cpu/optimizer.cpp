@@ -12,6 +12,7 @@
 #include <string>
 #include <type_traits>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/optimizer_math.h>
 #include <ember/kernels/cpu/parallel.h>
 
@@ -19,8 +20,8 @@ namespace ember::kernels::cpu {
 namespace {
 
 [[noreturn]] void unsupported(const char* kernel, DType dt) {
-  throw std::invalid_argument(std::string("kernels::cpu::") + kernel +
-                              ": only float32 and float64 are supported, got " + dtype_name(dt));
+  throw DTypeError(std::string("kernels::cpu::") + kernel +
+                   ": only float32 and float64 are supported, got " + dtype_name(dt));
 }
 
 // Calls fn.template operator()<B>() with B = std::bool_constant<b>, turning a runtime flag
@@ -108,7 +109,7 @@ void sgd_step(DType dt, void* param, const void* grad, void* momentum_buf, int64
               bool first_step) {
   if (n <= 0) return;
   if (momentum != 0.0 && momentum_buf == nullptr)
-    throw std::invalid_argument("kernels::cpu::sgd_step: momentum != 0 needs a momentum buffer");
+    throw ValueError("kernels::cpu::sgd_step: momentum != 0 needs a momentum buffer");
   switch (dt) {
     case DType::Float32:
       return sgd_typed<float>(param, grad, momentum_buf, n, lr, momentum, dampening, weight_decay,
@@ -126,8 +127,7 @@ void adam_step(DType dt, void* param, const void* grad, void* exp_avg, void* exp
                double weight_decay, bool decoupled, int64_t step) {
   if (n <= 0) return;
   if (step < 1)
-    throw std::invalid_argument("kernels::cpu::adam_step: step must be >= 1, got " +
-                                std::to_string(step));
+    throw ValueError("kernels::cpu::adam_step: step must be >= 1, got " + std::to_string(step));
   switch (dt) {
     case DType::Float32:
       return adam_typed<float>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, n, lr, beta1,

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/philox.h>
 #include <ember/kernels/cpu/parallel.h>
 
@@ -32,8 +33,8 @@ void fill_blocks(T* out, int64_t n, uint64_t offset, Gen gen) {
 }
 
 [[noreturn]] void unsupported(const char* kernel, DType dt) {
-  throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": unsupported dtype " +
-                              dtype_name(dt) + " (float32 or float64 only)");
+  throw DTypeError(std::string("kernels::cpu::") + kernel + ": unsupported dtype " +
+                   dtype_name(dt) + " (float32 or float64 only)");
 }
 
 }  // namespace
@@ -68,8 +69,8 @@ void normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, doub
 
 void randint(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int64_t low, int64_t high) {
   if (high <= low)
-    throw std::invalid_argument("kernels::cpu::randint: empty range [" + std::to_string(low) +
-                                ", " + std::to_string(high) + ")");
+    throw ValueError("kernels::cpu::randint: empty range [" + std::to_string(low) + ", " +
+                     std::to_string(high) + ")");
   fill_blocks(out, n, offset,
               [=](uint64_t c, int64_t* v) { philox_randint4(seed, c, low, high, v); });
 }

@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cpu/parallel.h>
 
 namespace ember::kernels::cpu {
@@ -242,8 +243,8 @@ void reduce_index_typed(const T* x, T* values, int64_t* indices, int64_t outer, 
 }
 
 [[noreturn]] void unsupported(const char* kernel, ReduceOp op, DType dt) {
-  throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": op '" + reduce_name(op) +
-                              "' does not support dtype " + dtype_name(dt));
+  throw DTypeError(std::string("kernels::cpu::") + kernel + ": op '" + reduce_name(op) +
+                   "' does not support dtype " + dtype_name(dt));
 }
 
 template <class T>

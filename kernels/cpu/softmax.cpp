@@ -12,6 +12,7 @@
 #include <string>
 #include <type_traits>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/unary_functors.h>
 #include <ember/kernels/cpu/parallel.h>
 
@@ -239,8 +240,8 @@ void cross_entropy_backward_typed(const T* logits, const int64_t* targets, int64
 }
 
 [[noreturn]] void unsupported(const char* kernel, DType dt) {
-  throw std::invalid_argument(std::string("kernels::cpu::") + kernel + ": unsupported dtype " +
-                              dtype_name(dt) + " (float32 or float64 only)");
+  throw DTypeError(std::string("kernels::cpu::") + kernel + ": unsupported dtype " +
+                   dtype_name(dt) + " (float32 or float64 only)");
 }
 
 }  // namespace

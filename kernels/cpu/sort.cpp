@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cpu/parallel.h>
 
 namespace ember::kernels::cpu {
@@ -89,8 +90,8 @@ void sort_dispatch(const void* x, void* values, int64_t* indices, int64_t outer,
 void sort(DType dt, const void* x, void* values, int64_t* indices, int64_t outer, int64_t r,
           int64_t inner, int64_t k, bool descending) {
   if (k < 0 || k > r)
-    throw std::invalid_argument("kernels::cpu::sort: k " + std::to_string(k) +
-                                " is out of range for rows of length " + std::to_string(r));
+    throw ValueError("kernels::cpu::sort: k " + std::to_string(k) +
+                     " is out of range for rows of length " + std::to_string(r));
   if (outer <= 0 || inner <= 0 || k == 0) return;
   switch (dt) {
     case DType::Float32:

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 
 namespace ember::kernels::cuda::detail {
 

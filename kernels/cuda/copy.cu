@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <utility>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/macros.h>
 #include <ember/kernels/cuda/check.h>
 #include <ember/kernels/cuda/launch.h>

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cuda/check.h>
 #include <ember/kernels/cuda/launch.h>
 

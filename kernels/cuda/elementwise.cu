@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/binary_functors.h>
 #include <ember/kernels/common/unary_functors.h>
 #include <ember/kernels/cuda/launch.h>

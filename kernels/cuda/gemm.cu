@@ -17,7 +17,7 @@
 #include <type_traits>
 #include <utility>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/gemm_args.h>
 #include <ember/kernels/cuda/check.h>
 

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cuda/index_check_device.h>
 #include <ember/kernels/cuda/launch.h>
 #include <ember/kernels/cuda/loops.h>

@@ -12,7 +12,7 @@
 
 #include <cstddef>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cuda/check.h>
 
 namespace ember::kernels::cuda {

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <limits>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/dtype.h>
 #include <ember/kernels/common/layout.h>
 #include <ember/kernels/common/macros.h>

@@ -8,7 +8,7 @@
 #include <atomic>
 #include <mutex>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cuda/check.h>
 
 #if defined(EMBER_CUDASIM)

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/philox.h>
 #include <ember/kernels/cuda/launch.h>
 #include <ember/kernels/cuda/loops.h>

@@ -21,7 +21,7 @@
 #include <mutex>
 #include <type_traits>
 
-#include <ember/core/error.h>
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/unary_functors.h>
 #include <ember/kernels/cuda/check.h>
 #include <ember/kernels/cuda/launch.h>

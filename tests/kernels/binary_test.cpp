@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cpu/elementwise.h>
 
 #include "kernels/test_util.h"
@@ -186,11 +187,10 @@ TEST(Binary, UnsupportedThrows) {
   const Layout l = make_layout({1});
   int64_t i = 1, o = 0;
   bool b = true, ob = false;
-  EXPECT_THROW(cpu::binary(BinaryOp::Div, kInt64, l, &i, l, &i, &o), std::invalid_argument);
-  EXPECT_THROW(cpu::binary(BinaryOp::Pow, kInt64, l, &i, l, &i, &o), std::invalid_argument);
-  EXPECT_THROW(cpu::binary(BinaryOp::Add, kBool, l, &b, l, &b, &ob), std::invalid_argument);
-  EXPECT_THROW(cpu::binary_scalar(BinaryOp::Div, kInt64, &i, 2.0, false, &o, 1),
-               std::invalid_argument);
+  EXPECT_THROW(cpu::binary(BinaryOp::Div, kInt64, l, &i, l, &i, &o), DTypeError);
+  EXPECT_THROW(cpu::binary(BinaryOp::Pow, kInt64, l, &i, l, &i, &o), DTypeError);
+  EXPECT_THROW(cpu::binary(BinaryOp::Add, kBool, l, &b, l, &b, &ob), DTypeError);
+  EXPECT_THROW(cpu::binary_scalar(BinaryOp::Div, kInt64, &i, 2.0, false, &o, 1), DTypeError);
 }
 
 template <class T>

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/gemm_args.h>
 #include <ember/kernels/cpu/gemm.h>
 
@@ -115,8 +116,7 @@ TEST(Gemm, KZeroScalesC) {
     for (int i = 0; i < 6; ++i) EXPECT_EQ(dt == kFloat32 ? double(cf[i]) : cd[i], 0.0);
   }
   float x = 0;
-  EXPECT_THROW(cpu::gemm(kInt64, false, false, 1, 1, 1, 1, &x, 1, &x, 1, 0, &x, 1),
-               std::invalid_argument);
+  EXPECT_THROW(cpu::gemm(kInt64, false, false, 1, 1, 1, 1, &x, 1, &x, 1, 0, &x, 1), DTypeError);
 }
 
 TEST(Gemm, BatchedWithSharedOperand) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cpu/index.h>
 
 #include "kernels/test_util.h"
@@ -87,7 +88,7 @@ TEST(Gather, ReportsFirstOutOfRange) {
   const std::vector<int64_t> neg = {0, -1};
   EXPECT_EQ(cpu::gather(kFloat64, 0, make_layout({2}), 3, x.data(), neg.data(), out.data()), 1);
   EXPECT_THROW(cpu::gather(kFloat64, 1, make_layout({2}), 3, x.data(), neg.data(), out.data()),
-               std::invalid_argument);
+               IndexError);
 }
 
 TEST(ScatterAdd, EveryDimWithDuplicatesMatchesNaive) {
@@ -132,8 +133,7 @@ TEST(ScatterAdd, EmbeddingBackwardPatternAndErrors) {
   bool ob[1];
   const bool sb[1] = {true};
   const std::vector<int64_t> z = {0};
-  EXPECT_THROW(cpu::scatter_add(kBool, 0, make_layout({1}), 1, ob, z.data(), sb),
-               std::invalid_argument);
+  EXPECT_THROW(cpu::scatter_add(kBool, 0, make_layout({1}), 1, ob, z.data(), sb), DTypeError);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/common/philox.h>
 #include <ember/kernels/cpu/random.h>
 
@@ -182,9 +183,9 @@ TEST(Random, RandintRange) {
   std::vector<int64_t> one(10);
   cpu::randint(one.data(), 10, 5, 0, 9, 10);
   for (int64_t x : one) EXPECT_EQ(x, 9);
-  EXPECT_THROW(cpu::randint(one.data(), 10, 5, 0, 3, 3), std::invalid_argument);
+  EXPECT_THROW(cpu::randint(one.data(), 10, 5, 0, 3, 3), ValueError);
   bool b[4];
-  EXPECT_THROW(cpu::uniform(kBool, b, 4, 1, 0, 0, 1), std::invalid_argument);
+  EXPECT_THROW(cpu::uniform(kBool, b, 4, 1, 0, 0, 1), DTypeError);
 }
 
 }  // namespace

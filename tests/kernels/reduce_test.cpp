@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cpu/reduce.h>
 
 #include "kernels/test_util.h"
@@ -121,9 +122,9 @@ TEST(Reduce, Int64) {
   cpu::reduce(ReduceOp::Prod, kInt64, x.data(), out, 2, 3, 1);
   EXPECT_EQ(out[0], -12);
   EXPECT_EQ(out[1], -45);
-  EXPECT_THROW(cpu::reduce(ReduceOp::Mean, kInt64, x.data(), out, 2, 3, 1), std::invalid_argument);
+  EXPECT_THROW(cpu::reduce(ReduceOp::Mean, kInt64, x.data(), out, 2, 3, 1), DTypeError);
   bool b[2] = {true, false};
-  EXPECT_THROW(cpu::reduce(ReduceOp::Sum, kBool, b, out, 1, 2, 1), std::invalid_argument);
+  EXPECT_THROW(cpu::reduce(ReduceOp::Sum, kBool, b, out, 1, 2, 1), DTypeError);
 }
 
 // Naive argmax/argmin: first index of the extreme, or of the first NaN.
@@ -200,7 +201,7 @@ TEST(ReduceWithIndex, FirstOnTiesNaNWinsNullValues) {
   EXPECT_EQ(vi, 9);
   EXPECT_EQ(idx, 1);
   EXPECT_THROW(cpu::reduce_with_index(ReduceOp::Sum, kFloat32, x.data(), nullptr, &idx, 1, 6, 1),
-               std::invalid_argument);
+               DTypeError);
 }
 
 }  // namespace

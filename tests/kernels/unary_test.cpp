@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cpu/elementwise.h>
 
 #include "kernels/test_util.h"
@@ -227,13 +228,13 @@ TEST(Unary, Int64Ops) {
 TEST(Unary, UnsupportedDtypeThrows) {
   int64_t xi = 1, yi = 0;
   bool xb = true, yb = false;
-  EXPECT_THROW(unary(UnaryOp::Exp, kInt64, &xi, &yi, 1), std::invalid_argument);
-  EXPECT_THROW(unary(UnaryOp::Relu, kBool, &xb, &yb, 1), std::invalid_argument);
-  EXPECT_THROW(unary_backward(UnaryOp::Tanh, kInt64, &xi, &xi, &xi, &yi, 1), std::invalid_argument);
+  EXPECT_THROW(unary(UnaryOp::Exp, kInt64, &xi, &yi, 1), DTypeError);
+  EXPECT_THROW(unary(UnaryOp::Relu, kBool, &xb, &yb, 1), DTypeError);
+  EXPECT_THROW(unary_backward(UnaryOp::Tanh, kInt64, &xi, &xi, &xi, &yi, 1), DTypeError);
   try {
     unary(UnaryOp::Sigmoid, kInt64, &xi, &yi, 1);
     ADD_FAILURE() << "no exception";
-  } catch (const std::invalid_argument& e) {
+  } catch (const DTypeError& e) {
     EXPECT_NE(std::string(e.what()).find("sigmoid"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("int64"), std::string::npos);
   }
