@@ -15,12 +15,6 @@
 #include <ember/core/shape.h>
 #include <ember/core/tensor.h>
 #include <ember/core/tensor_options.h>
-#if __has_include(<ember/nn/nn.h>)
 #include <ember/nn/nn.h>
-#endif
-#if __has_include(<ember/optim/optim.h>)
 #include <ember/optim/optim.h>
-#endif
-#if __has_include(<ember/data/data.h>)
 #include <ember/data/data.h>
-#endif

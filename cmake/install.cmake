@@ -1,6 +1,5 @@
-# Installation: headers, the library, emberConfig.cmake (+ version) exporting
-# ember::ember, and ember.pc for pkg-config. Internal headers (kernels/cpu, kernels/cuda,
-# core/ops) are not installed: public headers never include them.
+# Installation: the public headers, the library, emberConfig.cmake (+ version) exporting
+# ember::ember, and ember.pc for pkg-config.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -12,12 +11,10 @@ install(TARGETS ember ember_blas EXPORT emberTargets
 if(TARGET ember_cudasim)
   install(TARGETS ember_cudasim EXPORT emberTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endif()
-install(FILES ${PROJECT_SOURCE_DIR}/ember.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember)
-foreach(dir core nn optim data kernels/common)
-  if(EXISTS ${PROJECT_SOURCE_DIR}/${dir})
-    install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember/${dir}
-      FILES_MATCHING PATTERN "*.h" PATTERN "ops" EXCLUDE)
-  endif()
+# The public headers, exactly (cmake/layers.cmake): internals are not installed.
+foreach(header ${EMBER_PUBLIC_HEADERS})
+  get_filename_component(dir ${header} DIRECTORY)
+  install(FILES ${PROJECT_SOURCE_DIR}/${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember/${dir})
 endforeach()
 install(EXPORT emberTargets NAMESPACE ember:: DESTINATION ${EMBER_CONFIG_DIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/emberConfig.cmake.in

@@ -9,6 +9,26 @@ function(run)
   message(STATUS "${out}")
 endfunction()
 run(${CMAKE_COMMAND} --install ${EMBER_BUILD_DIR} --prefix ${WORK}/prefix)
+# Exactly the public headers are installed, and each one compiles by itself with plain g++
+# (no CUDA include path, nothing of the source tree), so none needs an internal header.
+string(REPLACE "," ";" want "${PUBLIC_HEADERS}")
+list(SORT want)
+file(GLOB_RECURSE got RELATIVE ${WORK}/prefix/include/ember ${WORK}/prefix/include/ember/*)
+list(SORT got)
+if(NOT got STREQUAL want)
+  set(extra ${got})
+  list(REMOVE_ITEM extra ${want})
+  set(missing ${want})
+  list(REMOVE_ITEM missing ${got})
+  message(FATAL_ERROR "installed headers differ from EMBER_PUBLIC_HEADERS:\n"
+                      "  not public but installed: ${extra}\n  public but not installed: ${missing}")
+endif()
+foreach(header ${want})
+  string(MAKE_C_IDENTIFIER ${header} id)
+  file(WRITE ${WORK}/headers/${id}.cpp "#include <ember/${header}>\n")
+  run(${CXX} -std=c++20 -fsyntax-only -Wall -Wextra -Werror -I${WORK}/prefix/include
+      ${WORK}/headers/${id}.cpp)
+endforeach()
 # The package asks a consumer only for what ember links: oneDNN's own config would demand
 # OpenCL's development files (cmake/FindoneDNN.cmake), which a consumer never asked for.
 file(GLOB_RECURSE package_files ${WORK}/prefix/ember*.cmake ${WORK}/prefix/ember.pc)
