@@ -12,7 +12,7 @@ using autograd::SavedTensor;
 using detail::backend_of;
 
 bool float_only(BinaryOp op) {
-  return op == BinaryOp::Div || op == BinaryOp::Pow;
+  return !kernels::binary_supports_int(op);
 }
 
 DType compute_dtype(BinaryOp op, DType a, DType b) {

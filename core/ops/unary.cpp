@@ -13,16 +13,6 @@ using autograd::Node;
 using autograd::SavedTensor;
 using detail::backend_of;
 
-bool allows_int(UnaryOp op) {
-  return op == UnaryOp::Neg || op == UnaryOp::Abs || op == UnaryOp::Sign || op == UnaryOp::Clamp;
-}
-
-// Ops whose gradient is zero almost everywhere: PyTorch gives zeros, not an error.
-bool zero_grad_op(UnaryOp op) {
-  return op == UnaryOp::Sign || op == UnaryOp::Floor || op == UnaryOp::Ceil ||
-         op == UnaryOp::Round || op == UnaryOp::Trunc;
-}
-
 class UnaryBackward final : public Node {
  public:
   UnaryBackward(const char* name, UnaryOp op, UnaryParams p, const Tensor& x, const Tensor& y)
@@ -31,7 +21,8 @@ class UnaryBackward final : public Node {
   std::vector<Tensor> apply(const Tensor& g) override {
     Tensor x = x_.unpack(*this);
     Tensor y = y_.unpack(*this);
-    if (zero_grad_op(op_)) return {zeros_like(x)};
+    // Derivative 0 almost everywhere: PyTorch gives zeros, not an error.
+    if (kernels::unary_has_zero_gradient(op_)) return {zeros_like(x)};
     Tensor gc = detail::contiguous_data(g);
     Tensor gx = detail::make_tensor(x.sizes(), x.dtype(), x.device());
     if (gx.numel() > 0)
@@ -54,7 +45,7 @@ class UnaryBackward final : public Node {
 
 Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, UnaryParams p = {}) {
   detail::check_defined(name, x);
-  if (!allows_int(op) || x.dtype() == kBool) detail::check_floating(name, x);
+  if (!kernels::unary_supports_int(op) || x.dtype() == kBool) detail::check_floating(name, x);
   Tensor xc = detail::contiguous_data(x);
   Tensor y = detail::make_tensor(x.sizes(), x.dtype(), x.device());
   if (y.numel() > 0) backend_of(x).unary(op, x.dtype(), xc.data_ptr(), y.data_ptr(), y.numel(), p);

@@ -4,6 +4,8 @@
 // binary gradients out of other ops.
 #pragma once
 
+#include <type_traits>
+
 #include <ember/kernels/common/macros.h>
 #include <ember/kernels/common/op_kinds.h>
 #include <ember/kernels/common/unary_functors.h>
@@ -70,37 +72,32 @@ EMBER_COMPARISON_FUNCTOR(GtF, a > b)
 EMBER_COMPARISON_FUNCTOR(GeF, a >= b)
 #undef EMBER_COMPARISON_FUNCTOR
 
-// BinaryOp -> functor, for compile-time dispatch in the backends' loops.
+// BinaryOp <-> functor, made from the op list (Note [Op lists] in op_kinds.h), for the
+// compile-time dispatch in the backends' loops.
 template <BinaryOp op>
 struct BinaryFunctor;
-#define EMBER_BINARY_MAP(Op, F)        \
-  template <>                          \
-  struct BinaryFunctor<BinaryOp::Op> { \
-    using type = F;                    \
+template <class F>
+struct BinaryOpOf;
+#define EMBER_BINARY_MAP(Enum, name, Functor, ...)    \
+  template <>                                         \
+  struct BinaryFunctor<BinaryOp::Enum> {              \
+    using type = Functor;                             \
+  };                                                  \
+  template <>                                         \
+  struct BinaryOpOf<Functor> {                        \
+    static constexpr BinaryOp value = BinaryOp::Enum; \
   };
-EMBER_BINARY_MAP(Add, AddF)
-EMBER_BINARY_MAP(Sub, SubF)
-EMBER_BINARY_MAP(Mul, MulF)
-EMBER_BINARY_MAP(Div, DivF)
-EMBER_BINARY_MAP(Pow, PowF)
-EMBER_BINARY_MAP(Maximum, MaximumF)
-EMBER_BINARY_MAP(Minimum, MinimumF)
-EMBER_BINARY_MAP(Eq, EqF)
-EMBER_BINARY_MAP(Ne, NeF)
-EMBER_BINARY_MAP(Lt, LtF)
-EMBER_BINARY_MAP(Le, LeF)
-EMBER_BINARY_MAP(Gt, GtF)
-EMBER_BINARY_MAP(Ge, GeF)
+EMBER_BINARY_OPS(EMBER_BINARY_MAP)
 #undef EMBER_BINARY_MAP
 
-// Div and Pow are floating point only; everything else also runs on int64.
-constexpr bool binary_supports_int(BinaryOp op) {
-  return op != BinaryOp::Div && op != BinaryOp::Pow;
-}
-
-// Only comparisons are defined on bool operands.
-constexpr bool binary_supports_bool(BinaryOp op) {
-  return is_comparison(op);
+// Whether functor F's op runs on element type T: comparisons on every type, the other ops on
+// numbers, Div and Pow on floating types only. Both backends instantiate only these pairs.
+template <class F, class T>
+constexpr bool binary_supports() {
+  constexpr BinaryOp op = BinaryOpOf<F>::value;
+  if constexpr (std::is_same_v<T, bool>) return binary_supports_bool(op);
+  if constexpr (std::is_integral_v<T>) return binary_supports_int(op);
+  return true;
 }
 
 // Calls fn.template operator()<F>() with F the functor of `op`: the compile-time dispatch
@@ -109,23 +106,11 @@ constexpr bool binary_supports_bool(BinaryOp op) {
 template <class Fn>
 bool dispatch_binary(BinaryOp op, Fn&& fn) {
   switch (op) {
-#define EMBER_CASE(Op)                                                    \
-  case BinaryOp::Op:                                                      \
-    fn.template operator()<typename BinaryFunctor<BinaryOp::Op>::type>(); \
+#define EMBER_CASE(Enum, name, Functor, ...) \
+  case BinaryOp::Enum:                       \
+    fn.template operator()<Functor>();       \
     return true;
-    EMBER_CASE(Add)
-    EMBER_CASE(Sub)
-    EMBER_CASE(Mul)
-    EMBER_CASE(Div)
-    EMBER_CASE(Pow)
-    EMBER_CASE(Maximum)
-    EMBER_CASE(Minimum)
-    EMBER_CASE(Eq)
-    EMBER_CASE(Ne)
-    EMBER_CASE(Lt)
-    EMBER_CASE(Le)
-    EMBER_CASE(Gt)
-    EMBER_CASE(Ge)
+    EMBER_BINARY_OPS(EMBER_CASE)
 #undef EMBER_CASE
   }
   return false;

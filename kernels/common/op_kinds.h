@@ -6,32 +6,77 @@
 
 namespace ember::kernels {
 
-// y = f(x) elementwise. Parameters (a, b) are documented per op; unused ones are ignored.
-enum class UnaryOp : uint8_t {
-  Neg,        // -x                          (float, int64)
-  Abs,        // |x|                         (float, int64)
-  Sign,       // -1, 0, 1                    (float, int64)
-  Exp,        // e^x
-  Log,        // ln x
-  Log2,       // log2 x
-  Log10,      // log10 x
-  Sqrt,       // sqrt x
-  Rsqrt,      // 1 / sqrt x
-  Floor,      // floor x (gradient 0)
-  Ceil,       // ceil x  (gradient 0)
-  Round,      // round half to even, as PyTorch (gradient 0)
-  Trunc,      // trunc x (gradient 0)
-  Frac,       // x - trunc x (gradient 1)
-  PowScalar,  // x^a
-  Clamp,      // min(max(x, a), b); a = -inf / b = +inf disable a side. Gradient 1 inside [a, b].
-  Relu,       // max(x, 0); gradient 0 at x <= 0 (PyTorch's convention)
-  Sigmoid,    // 1 / (1 + e^-x)
-  Tanh,       // tanh x
-  Softplus,   // (1/a) log(1 + e^(a x)), a = beta; linear (= x) where a x > b, b = threshold
-  LeakyRelu,  // x > 0 ? x : a x, a = negative_slope
-  Elu,        // x > 0 ? x : a (e^x - 1), a = alpha
-  Gelu,       // exact: x/2 (1 + erf(x / sqrt 2)) when a == 0; tanh approximation when a == 1
-};
+// Note [Op lists]
+// Each elementwise family is one list below, a row per op. Everything that enumerates a family
+// is made from its list: the enum and the names here, the enum -> functor map and dispatch
+// (unary_functors.h, binary_functors.h), which dtypes each op supports and the CPU loops'
+// grain (both backends and the op layer ask the same functions), and the tests' op lists
+// (kUnaryOps, kBinaryOps). So a new unary op is its row, its functor, its public function
+// (core/ops/unary.cpp) and its test case.
+//
+// Columns of both lists:
+//   Enum      the enumerator
+//   name      the PyTorch name, for error messages
+//   Functor   the functor of its math (kernels/common/*_functors.h)
+//   cost      Cheap (a few instructions an element) or Costly (exp, log, erf, pow...): how many
+//             elements a CPU thread takes per chunk
+//   dtypes    unary: Float (floating types only) or Signed (also int64);
+//             binary: Float (floating only), Numeric (also integers) or Compare (every dtype,
+//             bool included; the result is bool)
+// and of the unary list:
+//   gradient  Smooth, or Zero where the derivative is 0 almost everywhere (PyTorch gives
+//             zeros, as for floor)
+// Parameters (a, b) of the unary ops, where used:
+//   PowScalar x^a.  Clamp min(max(x, a), b); a = -inf / b = +inf disable a side, gradient 1
+//   inside [a, b].  Relu max(x, 0), gradient 0 at x <= 0 (PyTorch's convention).
+//   Softplus (1/a) log(1 + e^(a x)), a = beta; linear (= x) where a x > b, b = threshold.
+//   LeakyRelu x > 0 ? x : a x, a = negative_slope.  Elu x > 0 ? x : a (e^x - 1), a = alpha.
+//   Gelu exact x/2 (1 + erf(x / sqrt 2)) when a == 0; the tanh approximation when a == 1.
+//   Round is half to even, as PyTorch; Frac is x - trunc x.
+#define EMBER_UNARY_OPS(X)                                     \
+  X(Neg, "neg", NegF, Cheap, Signed, Smooth)                   \
+  X(Abs, "abs", AbsF, Cheap, Signed, Smooth)                   \
+  X(Sign, "sign", SignF, Cheap, Signed, Zero)                  \
+  X(Exp, "exp", ExpF, Costly, Float, Smooth)                   \
+  X(Log, "log", LogF, Costly, Float, Smooth)                   \
+  X(Log2, "log2", Log2F, Costly, Float, Smooth)                \
+  X(Log10, "log10", Log10F, Costly, Float, Smooth)             \
+  X(Sqrt, "sqrt", SqrtF, Costly, Float, Smooth)                \
+  X(Rsqrt, "rsqrt", RsqrtF, Costly, Float, Smooth)             \
+  X(Floor, "floor", FloorF, Cheap, Float, Zero)                \
+  X(Ceil, "ceil", CeilF, Cheap, Float, Zero)                   \
+  X(Round, "round", RoundF, Cheap, Float, Zero)                \
+  X(Trunc, "trunc", TruncF, Cheap, Float, Zero)                \
+  X(Frac, "frac", FracF, Cheap, Float, Smooth)                 \
+  X(PowScalar, "pow", PowScalarF, Costly, Float, Smooth)       \
+  X(Clamp, "clamp", ClampF, Cheap, Signed, Smooth)             \
+  X(Relu, "relu", ReluF, Cheap, Float, Smooth)                 \
+  X(Sigmoid, "sigmoid", SigmoidF, Costly, Float, Smooth)       \
+  X(Tanh, "tanh", TanhF, Costly, Float, Smooth)                \
+  X(Softplus, "softplus", SoftplusF, Costly, Float, Smooth)    \
+  X(LeakyRelu, "leaky_relu", LeakyReluF, Cheap, Float, Smooth) \
+  X(Elu, "elu", EluF, Costly, Float, Smooth)                   \
+  X(Gelu, "gelu", GeluF, Costly, Float, Smooth)
+
+#define EMBER_BINARY_OPS(X)                                            \
+  X(Add, "add", AddF, Cheap, Numeric)                                  \
+  X(Sub, "sub", SubF, Cheap, Numeric)                                  \
+  X(Mul, "mul", MulF, Cheap, Numeric)                                  \
+  X(Div, "div", DivF, Cheap, Float) /* true division */                \
+  X(Pow, "pow", PowF, Costly, Float)                                   \
+  X(Maximum, "maximum", MaximumF, Cheap, Numeric) /* NaN propagates */ \
+  X(Minimum, "minimum", MinimumF, Cheap, Numeric)                      \
+  X(Eq, "eq", EqF, Cheap, Compare)                                     \
+  X(Ne, "ne", NeF, Cheap, Compare)                                     \
+  X(Lt, "lt", LtF, Cheap, Compare)                                     \
+  X(Le, "le", LeF, Cheap, Compare)                                     \
+  X(Gt, "gt", GtF, Cheap, Compare)                                     \
+  X(Ge, "ge", GeF, Cheap, Compare)
+
+#define EMBER_OP_ENUMERATOR(Enum, ...) Enum,
+
+// y = f(x) elementwise.
+enum class UnaryOp : uint8_t { EMBER_UNARY_OPS(EMBER_OP_ENUMERATOR) };
 
 struct UnaryParams {
   double a = 0;
@@ -39,26 +84,21 @@ struct UnaryParams {
 };
 
 // out = a op b elementwise over a broadcast iteration space.
-enum class BinaryOp : uint8_t {
-  Add,
-  Sub,
-  Mul,
-  Div,      // true division (float only)
-  Pow,      // a^b (float only)
-  Maximum,  // elementwise max; NaN propagates
-  Minimum,  // elementwise min; NaN propagates
-  // Comparisons produce bool output.
-  Eq,
-  Ne,
-  Lt,
-  Le,
-  Gt,
-  Ge,
-};
+enum class BinaryOp : uint8_t { EMBER_BINARY_OPS(EMBER_OP_ENUMERATOR) };
 
-constexpr bool is_comparison(BinaryOp op) {
-  return op >= BinaryOp::Eq;
-}
+#undef EMBER_OP_ENUMERATOR
+
+// Every op of each family, in enum order (the tests iterate these).
+#define EMBER_UNARY_ENTRY(Enum, ...) UnaryOp::Enum,
+#define EMBER_BINARY_ENTRY(Enum, ...) BinaryOp::Enum,
+inline constexpr UnaryOp kUnaryOps[] = {EMBER_UNARY_OPS(EMBER_UNARY_ENTRY)};
+inline constexpr BinaryOp kBinaryOps[] = {EMBER_BINARY_OPS(EMBER_BINARY_ENTRY)};
+#undef EMBER_UNARY_ENTRY
+#undef EMBER_BINARY_ENTRY
+
+enum class OpCost : uint8_t { Cheap, Costly };
+enum class OpDTypes : uint8_t { Float, Signed, Numeric, Compare };
+enum class OpGradient : uint8_t { Smooth, Zero };
 
 enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min };
 
@@ -68,19 +108,101 @@ enum class LossReduction : uint8_t { None, Sum, Mean };
 
 // Names for error messages of both backends.
 constexpr const char* unary_name(UnaryOp op) {
-  constexpr const char* kNames[] = {"neg",   "abs",      "sign",       "exp",   "log",  "log2",
-                                    "log10", "sqrt",     "rsqrt",      "floor", "ceil", "round",
-                                    "trunc", "frac",     "pow",        "clamp", "relu", "sigmoid",
-                                    "tanh",  "softplus", "leaky_relu", "elu",   "gelu"};
-  const auto i = static_cast<unsigned>(op);
-  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "unary?";
+  switch (op) {
+#define EMBER_NAME_CASE(Enum, name, ...) \
+  case UnaryOp::Enum:                    \
+    return name;
+    EMBER_UNARY_OPS(EMBER_NAME_CASE)
+#undef EMBER_NAME_CASE
+  }
+  return "unary?";
 }
 
 constexpr const char* binary_name(BinaryOp op) {
-  constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                                    "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
-  const auto i = static_cast<unsigned>(op);
-  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "binary?";
+  switch (op) {
+#define EMBER_NAME_CASE(Enum, name, ...) \
+  case BinaryOp::Enum:                   \
+    return name;
+    EMBER_BINARY_OPS(EMBER_NAME_CASE)
+#undef EMBER_NAME_CASE
+  }
+  return "binary?";
+}
+
+// The columns of the lists, per op (Note [Op lists]).
+constexpr OpCost unary_cost(UnaryOp op) {
+  switch (op) {
+#define EMBER_COST_CASE(Enum, name, Functor, cost, ...) \
+  case UnaryOp::Enum:                                   \
+    return OpCost::cost;
+    EMBER_UNARY_OPS(EMBER_COST_CASE)
+#undef EMBER_COST_CASE
+  }
+  return OpCost::Costly;
+}
+
+constexpr OpCost binary_cost(BinaryOp op) {
+  switch (op) {
+#define EMBER_COST_CASE(Enum, name, Functor, cost, ...) \
+  case BinaryOp::Enum:                                  \
+    return OpCost::cost;
+    EMBER_BINARY_OPS(EMBER_COST_CASE)
+#undef EMBER_COST_CASE
+  }
+  return OpCost::Costly;
+}
+
+// Ops that also run on int64 (the rest are floating point only).
+constexpr bool unary_supports_int(UnaryOp op) {
+  switch (op) {
+#define EMBER_DTYPES_CASE(Enum, name, Functor, cost, dtypes, ...) \
+  case UnaryOp::Enum:                                             \
+    return OpDTypes::dtypes == OpDTypes::Signed;
+    EMBER_UNARY_OPS(EMBER_DTYPES_CASE)
+#undef EMBER_DTYPES_CASE
+  }
+  return false;
+}
+
+// Ops whose derivative is 0 almost everywhere.
+constexpr bool unary_has_zero_gradient(UnaryOp op) {
+  switch (op) {
+#define EMBER_GRADIENT_CASE(Enum, name, Functor, cost, dtypes, gradient) \
+  case UnaryOp::Enum:                                                    \
+    return OpGradient::gradient == OpGradient::Zero;
+    EMBER_UNARY_OPS(EMBER_GRADIENT_CASE)
+#undef EMBER_GRADIENT_CASE
+  }
+  return false;
+}
+
+// Comparisons run on every dtype, bool included, and produce bool.
+constexpr bool is_comparison(BinaryOp op) {
+  switch (op) {
+#define EMBER_DTYPES_CASE(Enum, name, Functor, cost, dtypes) \
+  case BinaryOp::Enum:                                       \
+    return OpDTypes::dtypes == OpDTypes::Compare;
+    EMBER_BINARY_OPS(EMBER_DTYPES_CASE)
+#undef EMBER_DTYPES_CASE
+  }
+  return false;
+}
+
+// Div and Pow are floating point only; everything else also runs on integers.
+constexpr bool binary_supports_int(BinaryOp op) {
+  switch (op) {
+#define EMBER_DTYPES_CASE(Enum, name, Functor, cost, dtypes) \
+  case BinaryOp::Enum:                                       \
+    return OpDTypes::dtypes != OpDTypes::Float;
+    EMBER_BINARY_OPS(EMBER_DTYPES_CASE)
+#undef EMBER_DTYPES_CASE
+  }
+  return false;
+}
+
+// Only comparisons are defined on bool operands.
+constexpr bool binary_supports_bool(BinaryOp op) {
+  return is_comparison(op);
 }
 
 constexpr const char* reduce_name(ReduceOp op) {

@@ -379,49 +379,44 @@ struct GeluF {
 };
 
 // ---------------------------------------------------------------------------------------
-// UnaryOp -> functor, for compile-time dispatch in the backends' loops.
+// UnaryOp <-> functor, made from the op list (Note [Op lists] in op_kinds.h), for the
+// compile-time dispatch in the backends' loops.
 
 template <UnaryOp op>
 struct UnaryFunctor;
-#define EMBER_UNARY_MAP(Op, F)       \
-  template <>                        \
-  struct UnaryFunctor<UnaryOp::Op> { \
-    using type = F;                  \
+template <class F>
+struct UnaryOpOf;
+#define EMBER_UNARY_MAP(Enum, name, Functor, ...)   \
+  template <>                                       \
+  struct UnaryFunctor<UnaryOp::Enum> {              \
+    using type = Functor;                           \
+  };                                                \
+  template <>                                       \
+  struct UnaryOpOf<Functor> {                       \
+    static constexpr UnaryOp value = UnaryOp::Enum; \
   };
-EMBER_UNARY_MAP(Neg, NegF)
-EMBER_UNARY_MAP(Abs, AbsF)
-EMBER_UNARY_MAP(Sign, SignF)
-EMBER_UNARY_MAP(Exp, ExpF)
-EMBER_UNARY_MAP(Log, LogF)
-EMBER_UNARY_MAP(Log2, Log2F)
-EMBER_UNARY_MAP(Log10, Log10F)
-EMBER_UNARY_MAP(Sqrt, SqrtF)
-EMBER_UNARY_MAP(Rsqrt, RsqrtF)
-EMBER_UNARY_MAP(Floor, FloorF)
-EMBER_UNARY_MAP(Ceil, CeilF)
-EMBER_UNARY_MAP(Round, RoundF)
-EMBER_UNARY_MAP(Trunc, TruncF)
-EMBER_UNARY_MAP(Frac, FracF)
-EMBER_UNARY_MAP(PowScalar, PowScalarF)
-EMBER_UNARY_MAP(Clamp, ClampF)
-EMBER_UNARY_MAP(Relu, ReluF)
-EMBER_UNARY_MAP(Sigmoid, SigmoidF)
-EMBER_UNARY_MAP(Tanh, TanhF)
-EMBER_UNARY_MAP(Softplus, SoftplusF)
-EMBER_UNARY_MAP(LeakyRelu, LeakyReluF)
-EMBER_UNARY_MAP(Elu, EluF)
-EMBER_UNARY_MAP(Gelu, GeluF)
+EMBER_UNARY_OPS(EMBER_UNARY_MAP)
 #undef EMBER_UNARY_MAP
 
-// Ops that also run on int64 (the rest are floating point only).
-constexpr bool unary_supports_int(UnaryOp op) {
-  return op == UnaryOp::Neg || op == UnaryOp::Abs || op == UnaryOp::Sign || op == UnaryOp::Clamp;
+// Whether functor F's op runs on element type T: every op on floating types, the Signed ones
+// on int64 too. Both backends instantiate only the pairs this allows.
+template <class F, class T>
+constexpr bool unary_supports() {
+  return std::is_floating_point_v<T> ||
+         (std::is_same_v<T, int64_t> && unary_supports_int(UnaryOpOf<F>::value));
 }
 
-// Ops whose backward reads the forward output y; the op layer may save only x for the rest.
+// Ops whose backward reads the forward output y (the functor's kUsesOutput); the op layer may
+// save only x for the rest.
 constexpr bool unary_backward_uses_output(UnaryOp op) {
-  return op == UnaryOp::Exp || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt ||
-         op == UnaryOp::Sigmoid || op == UnaryOp::Tanh;
+  switch (op) {
+#define EMBER_USES_OUTPUT_CASE(Enum, name, Functor, ...) \
+  case UnaryOp::Enum:                                    \
+    return Functor::kUsesOutput;
+    EMBER_UNARY_OPS(EMBER_USES_OUTPUT_CASE)
+#undef EMBER_USES_OUTPUT_CASE
+  }
+  return false;
 }
 
 // Calls fn.template operator()<F>() with F the functor of `op`: the compile-time dispatch
@@ -430,33 +425,11 @@ constexpr bool unary_backward_uses_output(UnaryOp op) {
 template <class Fn>
 bool dispatch_unary(UnaryOp op, Fn&& fn) {
   switch (op) {
-#define EMBER_CASE(Op)                                                  \
-  case UnaryOp::Op:                                                     \
-    fn.template operator()<typename UnaryFunctor<UnaryOp::Op>::type>(); \
+#define EMBER_CASE(Enum, name, Functor, ...) \
+  case UnaryOp::Enum:                        \
+    fn.template operator()<Functor>();       \
     return true;
-    EMBER_CASE(Neg)
-    EMBER_CASE(Abs)
-    EMBER_CASE(Sign)
-    EMBER_CASE(Exp)
-    EMBER_CASE(Log)
-    EMBER_CASE(Log2)
-    EMBER_CASE(Log10)
-    EMBER_CASE(Sqrt)
-    EMBER_CASE(Rsqrt)
-    EMBER_CASE(Floor)
-    EMBER_CASE(Ceil)
-    EMBER_CASE(Round)
-    EMBER_CASE(Trunc)
-    EMBER_CASE(Frac)
-    EMBER_CASE(PowScalar)
-    EMBER_CASE(Clamp)
-    EMBER_CASE(Relu)
-    EMBER_CASE(Sigmoid)
-    EMBER_CASE(Tanh)
-    EMBER_CASE(Softplus)
-    EMBER_CASE(LeakyRelu)
-    EMBER_CASE(Elu)
-    EMBER_CASE(Gelu)
+    EMBER_UNARY_OPS(EMBER_CASE)
 #undef EMBER_CASE
   }
   return false;

@@ -46,38 +46,9 @@ void visit_dtype(DType dt, Fn&& fn) {
   if (!dispatch_dtype(dt, std::forward<Fn>(fn))) throw DTypeError("kernels::cpu: unknown dtype");
 }
 
-template <class F>
-constexpr bool unary_int_ok() {
-  return std::is_same_v<F, NegF> || std::is_same_v<F, AbsF> || std::is_same_v<F, SignF> ||
-         std::is_same_v<F, ClampF>;
-}
-
-// The functors' own flags and the op-layer query must agree.
-static_assert(NegF::kUsesOutput == unary_backward_uses_output(UnaryOp::Neg));
-static_assert(ExpF::kUsesOutput == unary_backward_uses_output(UnaryOp::Exp));
-static_assert(SqrtF::kUsesOutput == unary_backward_uses_output(UnaryOp::Sqrt));
-static_assert(RsqrtF::kUsesOutput == unary_backward_uses_output(UnaryOp::Rsqrt));
-static_assert(SigmoidF::kUsesOutput == unary_backward_uses_output(UnaryOp::Sigmoid));
-static_assert(TanhF::kUsesOutput == unary_backward_uses_output(UnaryOp::Tanh));
-static_assert(!GeluF::kUsesOutput && !unary_backward_uses_output(UnaryOp::Gelu));
-
-constexpr int64_t unary_grain(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::Neg:
-    case UnaryOp::Abs:
-    case UnaryOp::Sign:
-    case UnaryOp::Floor:
-    case UnaryOp::Ceil:
-    case UnaryOp::Round:
-    case UnaryOp::Trunc:
-    case UnaryOp::Frac:
-    case UnaryOp::Clamp:
-    case UnaryOp::Relu:
-    case UnaryOp::LeakyRelu:
-      return kGrainCheap;
-    default:
-      return kGrainTranscendental;
-  }
+// Elements a thread takes per chunk, by the op list's cost column (Note [Op lists]).
+constexpr int64_t grain_for(OpCost cost) {
+  return cost == OpCost::Cheap ? kGrainCheap : kGrainTranscendental;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -119,11 +90,10 @@ void unary_backward_loop(const T* x, const T* y, const T* gy, T* gx, int64_t n, 
 
 template <class F, class T, class O>
 void binary_flat(const T* a, const T* b, O* out, int64_t n) {
-  parallel_for(n, std::is_same_v<F, PowF> ? kGrainTranscendental : kGrainCheap,
-               [=](int64_t begin, int64_t end) {
+  parallel_for(n, grain_for(binary_cost(BinaryOpOf<F>::value)), [=](int64_t begin, int64_t end) {
 #pragma omp simd
-                 for (int64_t i = begin; i < end; ++i) out[i] = F::apply(a[i], b[i]);
-               });
+    for (int64_t i = begin; i < end; ++i) out[i] = F::apply(a[i], b[i]);
+  });
 }
 
 // One inner run of the strided path, specialised on which side is contiguous / broadcast.
@@ -151,7 +121,7 @@ void binary_strided(const Layout& al, const T* a, const Layout& bl, const T* b, 
   const Layout* const layouts[3] = {&ol, &al, &bl};
   const StridedLoop<3> loop(layouts);
   const int64_t sa = loop.inner_stride(1), sb = loop.inner_stride(2);
-  parallel_for(loop.numel(), std::is_same_v<F, PowF> ? kGrainTranscendental : kGrainCheap,
+  parallel_for(loop.numel(), grain_for(binary_cost(BinaryOpOf<F>::value)),
                [&](int64_t begin, int64_t end) {
                  loop.run(begin, end, [&](const int64_t(&off)[3], int64_t len) {
                    binary_run<F>(a + off[1], sa, b + off[2], sb, out + off[0], len);
@@ -174,25 +144,15 @@ template <class F, class T>
 void binary_scalar_typed(const T* x, T s, bool scalar_first, void* out, int64_t n) {
   using O = decltype(F::apply(T(), T()));
   O* o = static_cast<O*>(out);
-  parallel_for(n, std::is_same_v<F, PowF> ? kGrainTranscendental : kGrainCheap,
-               [=](int64_t begin, int64_t end) {
-                 if (scalar_first) {
+  parallel_for(n, grain_for(binary_cost(BinaryOpOf<F>::value)), [=](int64_t begin, int64_t end) {
+    if (scalar_first) {
 #pragma omp simd
-                   for (int64_t i = begin; i < end; ++i) o[i] = F::apply(s, x[i]);
-                 } else {
+      for (int64_t i = begin; i < end; ++i) o[i] = F::apply(s, x[i]);
+    } else {
 #pragma omp simd
-                   for (int64_t i = begin; i < end; ++i) o[i] = F::apply(x[i], s);
-                 }
-               });
-}
-
-template <class F, class T>
-constexpr bool binary_ok() {
-  constexpr bool cmp = std::is_same_v<F, EqF> || std::is_same_v<F, NeF> || std::is_same_v<F, LtF> ||
-                       std::is_same_v<F, LeF> || std::is_same_v<F, GtF> || std::is_same_v<F, GeF>;
-  if constexpr (std::is_same_v<T, bool>) return cmp;
-  if constexpr (std::is_integral_v<T>) return !std::is_same_v<F, DivF> && !std::is_same_v<F, PowF>;
-  return true;
+      for (int64_t i = begin; i < end; ++i) o[i] = F::apply(x[i], s);
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -233,9 +193,9 @@ void where_typed(const Layout& cl, const bool* c, const Layout& al, const U* a, 
 void unary(UnaryOp op, DType dt, const void* x, void* y, int64_t n, UnaryParams p) {
   visit_dtype(dt, [&]<class T>() {
     visit_unary(op, [&]<class F>() {
-      if constexpr (std::is_floating_point_v<T> ||
-                    (std::is_same_v<T, int64_t> && unary_int_ok<F>())) {
-        unary_loop<F>(static_cast<const T*>(x), static_cast<T*>(y), n, p, unary_grain(op));
+      if constexpr (unary_supports<F, T>()) {
+        unary_loop<F>(static_cast<const T*>(x), static_cast<T*>(y), n, p,
+                      grain_for(unary_cost(op)));
       } else {
         unsupported("unary", unary_name(op), dt);
       }
@@ -247,11 +207,10 @@ void unary_backward(UnaryOp op, DType dt, const void* x, const void* y, const vo
                     int64_t n, UnaryParams p) {
   visit_dtype(dt, [&]<class T>() {
     visit_unary(op, [&]<class F>() {
-      if constexpr (std::is_floating_point_v<T> ||
-                    (std::is_same_v<T, int64_t> && unary_int_ok<F>())) {
+      if constexpr (unary_supports<F, T>()) {
         unary_backward_loop<F>(static_cast<const T*>(x), static_cast<const T*>(y),
                                static_cast<const T*>(gy), static_cast<T*>(gx), n, p,
-                               unary_grain(op));
+                               grain_for(unary_cost(op)));
       } else {
         unsupported("unary_backward", unary_name(op), dt);
       }
@@ -263,7 +222,7 @@ void binary(BinaryOp op, DType dt, const Layout& a_layout, const void* a, const 
             const void* b, void* out) {
   visit_dtype(dt, [&]<class T>() {
     visit_binary(op, [&]<class F>() {
-      if constexpr (binary_ok<F, T>()) {
+      if constexpr (binary_supports<F, T>()) {
         binary_typed<F>(a_layout, static_cast<const T*>(a), b_layout, static_cast<const T*>(b),
                         out);
       } else {
@@ -277,7 +236,7 @@ void binary_scalar(BinaryOp op, DType dt, const void* x, double s, bool scalar_f
                    int64_t n) {
   visit_dtype(dt, [&]<class T>() {
     visit_binary(op, [&]<class F>() {
-      if constexpr (binary_ok<F, T>()) {
+      if constexpr (binary_supports<F, T>()) {
         // The scalar takes the tensor's dtype first (int64 truncates, bool is s != 0).
         const T st = std::is_same_v<T, bool> ? T(s != 0) : static_cast<T>(s);
         binary_scalar_typed<F>(static_cast<const T*>(x), st, scalar_first, out, n);

@@ -199,23 +199,6 @@ void visit_binary(BinaryOp op, Fn&& fn) {
         ::ember::detail::str_cat("kernels::cuda::binary: unknown BinaryOp ", static_cast<int>(op)));
 }
 
-// Which (functor, type) pairs exist: the same table as the CPU kernels.
-template <class F, class T>
-constexpr bool unary_ok() {
-  constexpr bool int_op = std::is_same_v<F, NegF> || std::is_same_v<F, AbsF> ||
-                          std::is_same_v<F, SignF> || std::is_same_v<F, ClampF>;
-  return std::is_floating_point_v<T> || (std::is_same_v<T, int64_t> && int_op);
-}
-
-template <class F, class T>
-constexpr bool binary_ok() {
-  constexpr bool cmp = std::is_same_v<F, EqF> || std::is_same_v<F, NeF> || std::is_same_v<F, LtF> ||
-                       std::is_same_v<F, LeF> || std::is_same_v<F, GtF> || std::is_same_v<F, GeF>;
-  if constexpr (std::is_same_v<T, bool>) return cmp;
-  if constexpr (std::is_integral_v<T>) return !std::is_same_v<F, DivF> && !std::is_same_v<F, PowF>;
-  return true;
-}
-
 template <class U>
 void where_typed(const Layout& cl, const bool* c, const Layout& al, const U* a, const Layout& bl,
                  const U* b, U* out, cudaStream_t stream) {
@@ -235,7 +218,7 @@ void where_typed(const Layout& cl, const bool* c, const Layout& al, const U* a, 
 void unary(UnaryOp op, DType dt, const void* x, void* y, int64_t n, UnaryParams p, void* stream) {
   visit_dtype("unary", dt, [&]<class T>() {
     visit_unary(op, [&]<class F>() {
-      if constexpr (unary_ok<F, T>()) {
+      if constexpr (unary_supports<F, T>()) {
         launch_map("unary", "unary_vec4", UnaryForwardOp<F, T>{p}, static_cast<T*>(y),
                    Inputs<T, 1>{{static_cast<const T*>(x)}}, n, as_stream(stream));
       } else {
@@ -249,7 +232,7 @@ void unary_backward(UnaryOp op, DType dt, const void* x, const void* y, const vo
                     int64_t n, UnaryParams p, void* stream) {
   visit_dtype("unary_backward", dt, [&]<class T>() {
     visit_unary(op, [&]<class F>() {
-      if constexpr (unary_ok<F, T>()) {
+      if constexpr (unary_supports<F, T>()) {
         const T* xt = static_cast<const T*>(x);
         const T* gyt = static_cast<const T*>(gy);
         T* gxt = static_cast<T*>(gx);
@@ -274,7 +257,7 @@ void binary(BinaryOp op, DType dt, const Layout& a_layout, const void* a, const 
             const void* b, void* out, void* stream) {
   visit_dtype("binary", dt, [&]<class T>() {
     visit_binary(op, [&]<class F>() {
-      if constexpr (binary_ok<F, T>()) {
+      if constexpr (binary_supports<F, T>()) {
         using O = decltype(F::apply(T(), T()));
         const T* at = static_cast<const T*>(a);
         const T* bt = static_cast<const T*>(b);
@@ -299,7 +282,7 @@ void binary_scalar(BinaryOp op, DType dt, const void* x, double s, bool scalar_f
                    int64_t n, void* stream) {
   visit_dtype("binary_scalar", dt, [&]<class T>() {
     visit_binary(op, [&]<class F>() {
-      if constexpr (binary_ok<F, T>()) {
+      if constexpr (binary_supports<F, T>()) {
         using O = decltype(F::apply(T(), T()));
         // The scalar takes the tensor's dtype first (int64 truncates, bool is s != 0).
         const T st = std::is_same_v<T, bool> ? T(s != 0) : static_cast<T>(s);

@@ -30,17 +30,8 @@ using cuda_test::launches_during;
 using cuda_test::tolerance;
 using testing::make_layout;
 
-constexpr UnaryOp kUnaryOps[] = {
-    UnaryOp::Neg,       UnaryOp::Abs,   UnaryOp::Sign,    UnaryOp::Exp,   UnaryOp::Log,
-    UnaryOp::Log2,      UnaryOp::Log10, UnaryOp::Sqrt,    UnaryOp::Rsqrt, UnaryOp::Floor,
-    UnaryOp::Ceil,      UnaryOp::Round, UnaryOp::Trunc,   UnaryOp::Frac,  UnaryOp::PowScalar,
-    UnaryOp::Clamp,     UnaryOp::Relu,  UnaryOp::Sigmoid, UnaryOp::Tanh,  UnaryOp::Softplus,
-    UnaryOp::LeakyRelu, UnaryOp::Elu,   UnaryOp::Gelu};
-
-constexpr BinaryOp kBinaryOps[] = {
-    BinaryOp::Add,     BinaryOp::Sub,     BinaryOp::Mul, BinaryOp::Div, BinaryOp::Pow,
-    BinaryOp::Maximum, BinaryOp::Minimum, BinaryOp::Eq,  BinaryOp::Ne,  BinaryOp::Lt,
-    BinaryOp::Le,      BinaryOp::Gt,      BinaryOp::Ge};
+// The tests below run every op of both families: kUnaryOps and kBinaryOps, from the op lists
+// (Note [Op lists] in kernels/common/op_kinds.h).
 
 UnaryParams params_of(UnaryOp op, bool gelu_tanh = false) {
   switch (op) {
