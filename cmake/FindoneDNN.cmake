@@ -13,11 +13,13 @@ find_library(oneDNN_LIBRARY NAMES dnnl)
 if(oneDNN_INCLUDE_DIR AND EXISTS ${oneDNN_INCLUDE_DIR}/oneapi/dnnl/dnnl_version.h)
   file(STRINGS ${oneDNN_INCLUDE_DIR}/oneapi/dnnl/dnnl_version.h _onednn_version_lines
        REGEX "#define DNNL_VERSION_(MAJOR|MINOR|PATCH) ")
+  set(oneDNN_VERSION "")
   foreach(part MAJOR MINOR PATCH)
-    string(REGEX REPLACE ".*#define DNNL_VERSION_${part} ([0-9]+).*" "\\1" _onednn_${part}
-           "${_onednn_version_lines}")
+    if("${_onednn_version_lines}" MATCHES "#define DNNL_VERSION_${part} ([0-9]+)")
+      list(APPEND oneDNN_VERSION ${CMAKE_MATCH_1})
+    endif()
   endforeach()
-  set(oneDNN_VERSION "${_onednn_MAJOR}.${_onednn_MINOR}.${_onednn_PATCH}")
+  list(JOIN oneDNN_VERSION "." oneDNN_VERSION)
 endif()
 
 include(FindPackageHandleStandardArgs)

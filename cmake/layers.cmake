@@ -31,7 +31,7 @@ set(EMBER_PUBLIC_HEADERS
   data/data.h data/dataloader.h data/dataset.h data/idx.h data/kfold.h data/mnist.h
   data/permutation.h)
 
-set(EMBER_INCLUDE_ROOTS ${CMAKE_BINARY_DIR}/include)
+set(EMBER_INCLUDE_ROOTS ${PROJECT_BINARY_DIR}/include)
 set(EMBER_PUBLIC_INCLUDE ${EMBER_INCLUDE_ROOTS}/public)
 set(EMBER_KERNELS_COMMON_INCLUDE ${EMBER_INCLUDE_ROOTS}/kernels-common)
 set(EMBER_KERNELS_CPU_INCLUDE ${EMBER_INCLUDE_ROOTS}/kernels-cpu)
@@ -57,6 +57,14 @@ foreach(header ${EMBER_PUBLIC_HEADERS})
     message(FATAL_ERROR "EMBER_PUBLIC_HEADERS names ${header}, which does not exist")
   endif()
   ember_include_link(${EMBER_PUBLIC_INCLUDE} ${header})
+endforeach()
+# A header taken off the list leaves the public root at the next configure. (The root holds
+# only links to files, which GLOB lists without following them into the source tree.)
+file(GLOB_RECURSE linked RELATIVE ${EMBER_PUBLIC_INCLUDE}/ember ${EMBER_PUBLIC_INCLUDE}/ember/*)
+foreach(header ${linked})
+  if(NOT header IN_LIST EMBER_PUBLIC_HEADERS)
+    file(REMOVE ${EMBER_PUBLIC_INCLUDE}/ember/${header})
+  endif()
 endforeach()
 ember_include_link(${EMBER_KERNELS_COMMON_INCLUDE} kernels/common)
 ember_include_link(${EMBER_KERNELS_CPU_INCLUDE} kernels/cpu)
