@@ -34,7 +34,7 @@ DimSplit split_dim(const char* kernel, int dim, const Layout& layout) {
   DimSplit s{layout, 0};
   if (layout.ndim == 0) return s;  // 0-d: the only valid index is 0
   if (dim < 0 || dim >= layout.ndim)
-    throw IndexError(std::string("kernels::cpu::") + kernel + ": dim " + std::to_string(dim) +
+    throw ValueError(std::string("kernels::cpu::") + kernel + ": dim " + std::to_string(dim) +
                      " out of range for " + std::to_string(layout.ndim) + " dims");
   s.dim_stride = layout.strides[dim];
   s.rest.strides[dim] = 0;

@@ -88,7 +88,7 @@ TEST(Gather, ReportsFirstOutOfRange) {
   const std::vector<int64_t> neg = {0, -1};
   EXPECT_EQ(cpu::gather(kFloat64, 0, make_layout({2}), 3, x.data(), neg.data(), out.data()), 1);
   EXPECT_THROW(cpu::gather(kFloat64, 1, make_layout({2}), 3, x.data(), neg.data(), out.data()),
-               IndexError);
+               ValueError);
 }
 
 TEST(ScatterAdd, EveryDimWithDuplicatesMatchesNaive) {
