@@ -1,11 +1,9 @@
-// The CPU backend: forwards every Backend call to kernels::cpu. Also backend(Device), which
-// finds (and on first use creates) the CUDA backend of a device.
-#include <atomic>
+// The CPU backend: forwards every Backend call to kernels::cpu. backend(Device) finds it
+// through g_cpu_backend (core/device_backends.h).
 #include <cstring>
-#include <mutex>
 
 #include <ember/core/backend.h>
-#include <ember/core/cuda.h>
+#include <ember/core/device_backends.h>
 #include <ember/core/error.h>
 #include <ember/kernels/cpu/copy.h>
 #include <ember/kernels/cpu/dropout.h>
@@ -19,11 +17,6 @@
 #include <ember/kernels/cpu/sort.h>
 
 namespace ember {
-
-#if defined(EMBER_WITH_CUDA)
-// core/cuda_backend.cpp: the CUDA backend of `device`, or nullptr when there is no such device.
-Backend* make_cuda_backend(int device);
-#endif
 
 namespace {
 
@@ -175,54 +168,11 @@ class CpuBackend final : public Backend {
   }
 };
 
-CpuBackend g_cpu_backend;
-
-// CUDA backends, one per device, created on first use (Note [Backend registration]).
-constexpr int kMaxCudaDevices = 64;
-std::atomic<Backend*> g_cuda_backends[kMaxCudaDevices];
-std::atomic<Backend*> g_registered_cuda{nullptr};  // register_backend's override, all devices
-std::mutex g_cuda_create;
-
-Backend& create_cuda_backend(Device device) {
-  std::lock_guard<std::mutex> lock(g_cuda_create);
-  std::atomic<Backend*>& slot = g_cuda_backends[device.index];
-  if (Backend* b = slot.load(std::memory_order_acquire)) return *b;
-  if (Backend* b = g_registered_cuda.load(std::memory_order_acquire)) return *b;
-#if defined(EMBER_WITH_CUDA)
-  Backend* b = make_cuda_backend(device.index);
-  EMBER_CHECK(b != nullptr, DeviceError, "device ", device.str(),
-              " is not available: this machine has ", cuda::device_count(),
-              " CUDA device(s) (see ember::cuda::device_count())");
-  slot.store(b, std::memory_order_release);
-  return *b;
-#else
-  throw DeviceError(detail::str_cat("device ", device.str(),
-                                    " is not available: this build of ember has no CUDA backend "
-                                    "(configure with -DEMBER_CUDA=ON or SIM)"));
-#endif
-}
+// constinit: ready before any static initialiser of another file can ask for it.
+constinit CpuBackend cpu_backend_object;
 
 }  // namespace
 
-void register_backend(DeviceType type, Backend* b) {
-  EMBER_CHECK(type == DeviceType::CUDA, DeviceError, "register_backend: only CUDA is pluggable");
-  g_registered_cuda.store(b, std::memory_order_release);
-}
-
-// Note [Backend registration]: the CUDA backend is not registered by a static initialiser in
-// its own file: in a static libember the linker drops object files nothing references, and
-// the registration would silently vanish. backend() references make_cuda_backend directly
-// instead (under EMBER_WITH_CUDA), creating a device's backend on first use; a device that
-// does not exist gets a DeviceError naming it and the device count.
-Backend& backend(Device device) {
-  if (device.is_cpu()) [[likely]]
-    return g_cpu_backend;
-  EMBER_CHECK(device.index >= 0 && device.index < kMaxCudaDevices, DeviceError, "device ",
-              device.str(), " is not available: CUDA device indices run from 0 to ",
-              kMaxCudaDevices - 1);
-  if (Backend* b = g_cuda_backends[device.index].load(std::memory_order_acquire)) [[likely]]
-    return *b;
-  return create_cuda_backend(device);
-}
+Backend* const g_cpu_backend = &cpu_backend_object;
 
 }  // namespace ember

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include <ember/core/backend.h>
+#include <ember/core/device_backends.h>
 #include <ember/core/error.h>
 
 #if defined(EMBER_WITH_CUDA)
@@ -16,10 +17,6 @@
 #endif
 
 namespace ember {
-
-#if defined(EMBER_WITH_CUDA)
-int64_t cuda_backend_host_syncs(Backend& backend);  // core/cuda_backend.cpp
-#endif
 
 namespace cuda {
 namespace {

@@ -2,7 +2,7 @@
 // stream (Note [Current stream] in kernels/cuda/memory.h). Device memory comes from core's
 // caching allocator over cudaMalloc; host<->device copies go through pinned staging buffers.
 // Compiled only when a CUDA mode (nvcc or cudasim) is on; reached through
-// make_cuda_backend(), which core/cpu_backend.cpp's backend() calls on first use of a device.
+// make_cuda_backend(), which core/backend.cpp's backend() calls on first use of a device.
 //
 // Note [Host-device synchronisation]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -40,6 +40,7 @@
 #include <vector>
 
 #include <ember/core/backend.h>
+#include <ember/core/device_backends.h>
 #include <ember/core/cuda.h>
 #include <ember/core/error.h>
 #include <ember/kernels/cuda/copy.h>
@@ -56,9 +57,6 @@
 #include <ember/kernels/cuda/softmax.h>
 
 namespace ember {
-
-Backend* make_cuda_backend(int device);
-int64_t cuda_backend_host_syncs(Backend& backend);
 
 namespace {
 
