@@ -2,7 +2,7 @@
 // on small hand-chosen inputs with a hand-computed result. The suites run every case:
 //   tutorial_ops_test.cpp        the value on the CPU (float32 and float64) against `expected`;
 //   tutorial_ops_grad_test.cpp   gradcheck in float64 for the cases with `grad`;
-//   tests/cuda/tutorial_ops_cuda_test.cpp  value and gradient on CUDA against the CPU;
+//   tests/integration/tutorial_ops_cuda_test.cpp  value and gradient on CUDA against the CPU;
 //   tutorial_ops_readme_test.cpp the README's "## Operations" table against coverage() below,
 //                                so the table cannot claim what these cases do not check.
 // Inputs avoid kinks (ties, zeros of |x|) in the gradient cases unless the case is about
