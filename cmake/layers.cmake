@@ -22,9 +22,10 @@ set(EMBER_PUBLIC_HEADERS
   core/generator.h core/serialize.h core/shape.h core/storage.h core/tensor.h
   core/tensor_options.h
   core/autograd/engine.h core/autograd/grad_mode.h core/autograd/node.h
-  # The base types core re-exports (DType, Layout, the exceptions), owned by kernels/common
+  # The base types core re-exports (DType, Layout, the exceptions, RawAllocator), owned by kernels/common
   # so that the kernels can use them without including core.
   kernels/common/dtype.h kernels/common/error.h kernels/common/layout.h kernels/common/macros.h
+  kernels/common/raw_allocator.h
   nn/activation.h nn/dropout.h nn/flatten.h nn/functional.h nn/identity.h nn/init.h
   nn/linear.h nn/loss.h nn/module.h nn/nn.h nn/sequential.h
   optim/adam.h optim/adamw.h optim/lr_scheduler.h optim/optim.h optim/optimizer.h optim/sgd.h

@@ -13,22 +13,9 @@
 #include <memory>
 #include <string>
 
-namespace ember {
+#include <ember/kernels/common/raw_allocator.h>
 
-// Where segments come from. raw_alloc returns nullptr when memory is exhausted; it never
-// throws for that.
-class RawAllocator {
- public:
-  virtual ~RawAllocator() = default;
-  virtual void* raw_alloc(size_t nbytes) = 0;
-  virtual void raw_free(void* ptr, size_t nbytes) = 0;
-  virtual const char* name() const = 0;
-  // Told about every block the caching allocator hands out / takes back, with the guard
-  // bytes that follow it (config.guard_bytes). cudasim's raw allocator fills and checks
-  // those guards, so an overrun into a neighbouring block of one segment is caught too.
-  virtual void on_block_allocated(void* /*ptr*/, size_t /*usable*/, size_t /*guard*/) {}
-  virtual void on_block_freed(void* /*ptr*/) {}
-};
+namespace ember {
 
 // 64-byte aligned host memory (cache-line and AVX-512 friendly).
 RawAllocator& cpu_raw_allocator();

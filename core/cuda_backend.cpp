@@ -53,6 +53,7 @@
 #include <ember/kernels/cuda/memory.h>
 #include <ember/kernels/cuda/optimizer.h>
 #include <ember/kernels/cuda/random.h>
+#include <ember/kernels/cuda/raw_allocators.h>
 #include <ember/kernels/cuda/reduce.h>
 #include <ember/kernels/cuda/softmax.h>
 
@@ -69,40 +70,10 @@ constexpr size_t kSimGuardBytes = 64;
 // pinning ever more host memory.
 constexpr size_t kMaxPendingStaging = 256;
 
-class CudaRawAllocator final : public RawAllocator {
- public:
-  explicit CudaRawAllocator(int device)
-      : device_(device), name_("cuda:" + std::to_string(device)) {}
-  void* raw_alloc(size_t nbytes) override {
-    k::ensure_device(device_);
-    return k::device_malloc(nbytes);
-  }
-  void raw_free(void* ptr, size_t /*nbytes*/) override {
-    k::ensure_device(device_);
-    k::device_free(ptr);
-  }
-  const char* name() const override { return name_.c_str(); }
-  void on_block_allocated(void* ptr, size_t usable, size_t guard) override {
-    k::register_block_guard(ptr, usable, guard);
-  }
-  void on_block_freed(void* ptr) override { k::unregister_block_guard(ptr); }
-
- private:
-  int device_;
-  std::string name_;
-};
-
-class PinnedRawAllocator final : public RawAllocator {
- public:
-  void* raw_alloc(size_t nbytes) override { return k::pinned_malloc(nbytes); }
-  void raw_free(void* ptr, size_t /*nbytes*/) override { k::pinned_free(ptr); }
-  const char* name() const override { return "cuda pinned host"; }
-};
-
 // One pinned host pool for the process, shared by every device's staging. Never destroyed:
 // tensors may outlive static destructors, and the runtime may already be gone at exit.
 CachingAllocator& pinned_allocator() {
-  static auto* raw = new PinnedRawAllocator();
+  static auto* raw = new k::PinnedRawAllocator();
   static auto* allocator = new CachingAllocator(*raw, CachingAllocatorConfig{}, "cuda pinned host");
   return *allocator;
 }
@@ -443,7 +414,7 @@ class CudaBackend final : public Backend {
 
   const int device_;
   void* const stream_;
-  CudaRawAllocator raw_;
+  k::DeviceRawAllocator raw_;
   CachingAllocator allocator_;
   PinnedStaging staging_;
   k::IndexCheck* check_ = nullptr;           // device: the checked kernels' record
