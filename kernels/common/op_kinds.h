@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 
 namespace ember::kernels {
 
@@ -106,98 +107,76 @@ enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min };
 // nothing more, their sum, or their sum over the number of non-ignored targets (the mean).
 enum class LossReduction : uint8_t { None, Sum, Mean };
 
+// The rows of the lists as data, indexed by the enum (Note [Op lists]).
+struct UnaryOpRow {
+  const char* name;
+  OpCost cost;
+  OpDTypes dtypes;
+  OpGradient gradient;
+};
+struct BinaryOpRow {
+  const char* name;
+  OpCost cost;
+  OpDTypes dtypes;
+};
+#define EMBER_UNARY_ROW(Enum, name, Functor, cost, dtypes, gradient) \
+  UnaryOpRow{name, OpCost::cost, OpDTypes::dtypes, OpGradient::gradient},
+#define EMBER_BINARY_ROW(Enum, name, Functor, cost, dtypes) \
+  BinaryOpRow{name, OpCost::cost, OpDTypes::dtypes},
+inline constexpr UnaryOpRow kUnaryRows[] = {EMBER_UNARY_OPS(EMBER_UNARY_ROW)};
+inline constexpr BinaryOpRow kBinaryRows[] = {EMBER_BINARY_OPS(EMBER_BINARY_ROW)};
+#undef EMBER_UNARY_ROW
+#undef EMBER_BINARY_ROW
+
+// A value outside the enum (a corrupt argument) gets a row that supports nothing.
+constexpr UnaryOpRow unary_row(UnaryOp op) {
+  const auto i = static_cast<unsigned>(op);
+  return i < std::size(kUnaryRows)
+             ? kUnaryRows[i]
+             : UnaryOpRow{"unary?", OpCost::Costly, OpDTypes::Float, OpGradient::Smooth};
+}
+constexpr BinaryOpRow binary_row(BinaryOp op) {
+  const auto i = static_cast<unsigned>(op);
+  return i < std::size(kBinaryRows) ? kBinaryRows[i]
+                                    : BinaryOpRow{"binary?", OpCost::Costly, OpDTypes::Float};
+}
+
 // Names for error messages of both backends.
 constexpr const char* unary_name(UnaryOp op) {
-  switch (op) {
-#define EMBER_NAME_CASE(Enum, name, ...) \
-  case UnaryOp::Enum:                    \
-    return name;
-    EMBER_UNARY_OPS(EMBER_NAME_CASE)
-#undef EMBER_NAME_CASE
-  }
-  return "unary?";
+  return unary_row(op).name;
 }
-
 constexpr const char* binary_name(BinaryOp op) {
-  switch (op) {
-#define EMBER_NAME_CASE(Enum, name, ...) \
-  case BinaryOp::Enum:                   \
-    return name;
-    EMBER_BINARY_OPS(EMBER_NAME_CASE)
-#undef EMBER_NAME_CASE
-  }
-  return "binary?";
+  return binary_row(op).name;
 }
 
-// The columns of the lists, per op (Note [Op lists]).
+// How many elements a CPU thread takes per chunk follows the cost.
 constexpr OpCost unary_cost(UnaryOp op) {
-  switch (op) {
-#define EMBER_COST_CASE(Enum, name, Functor, cost, ...) \
-  case UnaryOp::Enum:                                   \
-    return OpCost::cost;
-    EMBER_UNARY_OPS(EMBER_COST_CASE)
-#undef EMBER_COST_CASE
-  }
-  return OpCost::Costly;
+  return unary_row(op).cost;
 }
-
 constexpr OpCost binary_cost(BinaryOp op) {
-  switch (op) {
-#define EMBER_COST_CASE(Enum, name, Functor, cost, ...) \
-  case BinaryOp::Enum:                                  \
-    return OpCost::cost;
-    EMBER_BINARY_OPS(EMBER_COST_CASE)
-#undef EMBER_COST_CASE
-  }
-  return OpCost::Costly;
+  return binary_row(op).cost;
 }
 
 // Ops that also run on int64 (the rest are floating point only).
 constexpr bool unary_supports_int(UnaryOp op) {
-  switch (op) {
-#define EMBER_DTYPES_CASE(Enum, name, Functor, cost, dtypes, ...) \
-  case UnaryOp::Enum:                                             \
-    return OpDTypes::dtypes == OpDTypes::Signed;
-    EMBER_UNARY_OPS(EMBER_DTYPES_CASE)
-#undef EMBER_DTYPES_CASE
-  }
-  return false;
+  return unary_row(op).dtypes == OpDTypes::Signed;
 }
 
 // Ops whose derivative is 0 almost everywhere.
 constexpr bool unary_has_zero_gradient(UnaryOp op) {
-  switch (op) {
-#define EMBER_GRADIENT_CASE(Enum, name, Functor, cost, dtypes, gradient) \
-  case UnaryOp::Enum:                                                    \
-    return OpGradient::gradient == OpGradient::Zero;
-    EMBER_UNARY_OPS(EMBER_GRADIENT_CASE)
-#undef EMBER_GRADIENT_CASE
-  }
-  return false;
+  return unary_row(op).gradient == OpGradient::Zero;
 }
 
 // Comparisons run on every dtype, bool included, and produce bool.
 constexpr bool is_comparison(BinaryOp op) {
-  switch (op) {
-#define EMBER_DTYPES_CASE(Enum, name, Functor, cost, dtypes) \
-  case BinaryOp::Enum:                                       \
-    return OpDTypes::dtypes == OpDTypes::Compare;
-    EMBER_BINARY_OPS(EMBER_DTYPES_CASE)
-#undef EMBER_DTYPES_CASE
-  }
-  return false;
+  return binary_row(op).dtypes == OpDTypes::Compare;
 }
 
-// Div and Pow are floating point only; everything else also runs on integers.
+// Div and Pow are floating point only; everything else also runs on integers. (A value outside
+// the enum supports nothing.)
 constexpr bool binary_supports_int(BinaryOp op) {
-  switch (op) {
-#define EMBER_DTYPES_CASE(Enum, name, Functor, cost, dtypes) \
-  case BinaryOp::Enum:                                       \
-    return OpDTypes::dtypes != OpDTypes::Float;
-    EMBER_BINARY_OPS(EMBER_DTYPES_CASE)
-#undef EMBER_DTYPES_CASE
-  }
-  return false;
+  return static_cast<unsigned>(op) < std::size(kBinaryRows) &&
+         binary_row(op).dtypes != OpDTypes::Float;
 }
 
 // Only comparisons are defined on bool operands.
