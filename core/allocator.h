@@ -41,9 +41,7 @@ struct CachingAllocatorConfig {
   size_t guard_bytes = 0;           // checked padding after each block (cudasim)
 };
 
-using StreamId = uint64_t;
-
-class CachingAllocator {
+class CachingAllocator final : public BlockAllocator {
  public:
   CachingAllocator(RawAllocator& raw, CachingAllocatorConfig config = {}, std::string name = "");
   ~CachingAllocator();
@@ -53,10 +51,10 @@ class CachingAllocator {
   // A block of at least nbytes (nbytes == 0 gives a valid unique pointer), aligned to
   // config.rounding. Blocks freed on `stream` are reused only by that stream. On raw OOM:
   // empty_cache() and retry once, then throw OutOfMemoryError naming the request and stats.
-  void* allocate(size_t nbytes, StreamId stream = 0);
+  void* allocate(size_t nbytes, StreamId stream = 0) override;
   // Returns the block to its pool, coalescing with free neighbours of the same segment.
   // Throws ember::Error for a pointer this allocator did not hand out.
-  void deallocate(void* ptr);
+  void deallocate(void* ptr) override;
   // Releases every fully-free segment to the raw allocator.
   void empty_cache();
 

@@ -4,14 +4,12 @@
 #include <ember/core/cuda.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <string_view>
 
 #include <ember/core/backend.h>
-#include <ember/core/device_backends.h>
 #include <ember/core/error.h>
 
 #if defined(EMBER_WITH_CUDA)
+#include <ember/kernels/cuda/backend.h>
 #include <ember/kernels/cuda/device.h>
 #include <ember/kernels/cuda/memory.h>
 #endif
@@ -22,7 +20,7 @@ namespace cuda {
 namespace {
 
 CachingAllocator& allocator_of(int device) {
-  return backend(Device::cuda(device)).allocator();
+  return device_allocator(Device::cuda(device));
 }
 
 }  // namespace
@@ -86,28 +84,33 @@ AllocatorStats memory_stats(int device) {
   return allocator_of(device).stats();
 }
 
+// Eager checks only change what the CUDA backend does; a build without one just keeps the flag.
+#if !defined(EMBER_WITH_CUDA)
 namespace {
-std::atomic<bool>& eager_checks_flag() {
-  static std::atomic<bool> flag{[] {
-    const char* env = std::getenv("EMBER_CUDA_EAGER_CHECKS");
-    return env != nullptr && std::string_view(env) != "" && std::string_view(env) != "0";
-  }()};
-  return flag;
-}
+std::atomic<bool> g_eager_checks{false};
 }  // namespace
+#endif
 
 void set_eager_checks(bool on) {
-  eager_checks_flag().store(on, std::memory_order_relaxed);
+#if defined(EMBER_WITH_CUDA)
+  kernels::cuda::set_eager_checks(on);
+#else
+  g_eager_checks.store(on, std::memory_order_relaxed);
+#endif
 }
 
 bool eager_checks() {
-  return eager_checks_flag().load(std::memory_order_relaxed);
+#if defined(EMBER_WITH_CUDA)
+  return kernels::cuda::eager_checks();
+#else
+  return g_eager_checks.load(std::memory_order_relaxed);
+#endif
 }
 
 int64_t host_syncs(int device) {
 #if defined(EMBER_WITH_CUDA)
   if (device >= 0 && device < device_count())
-    return cuda_backend_host_syncs(backend(Device::cuda(device)));
+    return static_cast<kernels::cuda::CudaBackend&>(backend(Device::cuda(device))).host_syncs();
 #endif
   (void)device;
   return 0;

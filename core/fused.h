@@ -14,7 +14,7 @@ Tensor dropout(const Tensor& x, double p, bool training = true, Generator* gen =
 namespace fused {
 
 // In-place parameter updates, run under NoGradGuard by optimizers. All tensors contiguous,
-// same dtype and device as param. See kernels/cpu/optimizer.h for the formulas.
+// same dtype and device as param. See kernels/common/backend_kernels.inc for the formulas.
 void sgd_step_(Tensor& param, const Tensor& grad, Tensor* momentum_buf, double lr, double momentum,
                double dampening, double weight_decay, bool nesterov, bool first_step);
 void adam_step_(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,

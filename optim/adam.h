@@ -1,5 +1,5 @@
 // Adam (Kingma & Ba) with optional L2 weight decay and AMSGrad: torch.optim.Adam's update
-// rule, one fused kernel per parameter (kernels/cpu/optimizer.h documents the formula).
+// rule, one fused kernel per parameter (kernels/common/backend_kernels.inc documents the formula).
 // AdamW (adamw.h) is the same optimizer with decoupled weight decay.
 #pragma once
 

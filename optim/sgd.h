@@ -1,6 +1,6 @@
 // Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2
 // weight decay: torch.optim.SGD's update rule, one fused kernel per parameter
-// (kernels/cpu/optimizer.h documents the formula).
+// (kernels/common/backend_kernels.inc documents the formula).
 #pragma once
 
 #include <memory>

@@ -84,7 +84,7 @@ Tensor gather(const Tensor& x, int dim_in, const Tensor& index_in) {
   const int64_t dim_size = x.dim() == 0 ? 1 : x.size(dim);
   Tensor out = detail::make_tensor(index.sizes(), x.dtype(), x.device());
   // A bad index is an IndexError from the backend (at once on the CPU, at the next wait on
-  // CUDA: Note [Host-device synchronisation] in core/cuda_backend.cpp).
+  // CUDA: Note [Host-device synchronisation] in kernels/cuda/backend.h).
   if (out.numel() > 0)
     backend_of(x).gather(x.dtype(), dim, xl, dim_size, x.data_ptr(),
                          static_cast<const int64_t*>(index.data_ptr()), out.data_ptr());

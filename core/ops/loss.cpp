@@ -80,7 +80,7 @@ LossReduction kernel_reduction(Reduction reduction) {
 
 // Shared backward for the two class-index losses: the per-sample gradient (broadcast for
 // mean/sum) goes straight into one kernel, which divides by the mean's valid count where it
-// lies, on the loss's device (Note [Host-device synchronisation] in core/cuda_backend.cpp).
+// lies, on the loss's device (Note [Host-device synchronisation] in kernels/cuda/backend.h).
 class ClassLossBackward final : public Node {
  public:
   ClassLossBackward(bool fused_softmax, const Tensor& scores, const Tensor& target,

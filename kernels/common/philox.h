@@ -8,8 +8,7 @@
 // word2 is 0 for the primary block and 1 for the secondary block that supplies the extra
 // 32 bits of 64-bit draws (see below).
 //
-// Element i of a fill starting at counter `offset` (the scheme kernels/cpu/random.h and the
-// CUDA kernels follow):
+// Element i of a fill starting at counter `offset` (the scheme both backends' random fills follow):
 //   float32 uniform   lane i%4 of block(offset + i/4), top 24 bits -> [0, 1)
 //   float64 uniform   53 bits of (primary[i%4] << 32 | secondary[i%4]) -> [0, 1), where
 //                     primary/secondary = blocks (offset + i/4, word2 = 0 / 1)

@@ -1,10 +1,12 @@
-// The raw allocator interface: where the caching allocator (core/allocator.h) gets its
-// segments. Defined here, below core, so that each backend's kernels can supply theirs
-// (kernels/cuda/raw_allocators.h: cudaMalloc and pinned host memory); core/allocator.h
-// re-exports it.
+// The allocator interfaces between core and the kernels. RawAllocator: where the caching
+// allocator (core/allocator.h) gets its segments, supplied by each backend's kernels
+// (kernels/cuda/raw_allocators.h: cudaMalloc and pinned host memory). BlockAllocator: what the
+// caching allocator offers back, for kernels that keep buffers of their own (the CUDA
+// backend's staging copies). Defined here, below core; core/allocator.h re-exports them.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace ember {
 
@@ -21,6 +23,21 @@ class RawAllocator {
   // those guards, so an overrun into a neighbouring block of one segment is caught too.
   virtual void on_block_allocated(void* /*ptr*/, size_t /*usable*/, size_t /*guard*/) {}
   virtual void on_block_freed(void* /*ptr*/) {}
+};
+
+// Blocks are tagged with the stream that will use them (a cudaStream_t as an integer; 0 on
+// the CPU).
+using StreamId = uint64_t;
+
+// A pool of blocks (core's CachingAllocator). allocate throws OutOfMemoryError when even an
+// emptied cache cannot serve the request.
+class BlockAllocator {
+ public:
+  virtual void* allocate(size_t nbytes, StreamId stream = 0) = 0;
+  virtual void deallocate(void* ptr) = 0;
+
+ protected:
+  ~BlockAllocator() = default;
 };
 
 }  // namespace ember

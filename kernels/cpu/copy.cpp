@@ -2,7 +2,7 @@
 // arange. Same-dtype copies move bits through an unsigned type of the element's size, so
 // only conversions instantiate per dtype pair.
 #include <utility>
-#include <ember/kernels/cpu/copy.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -137,8 +137,8 @@ void fill_typed(const Layout& l, D* dst, D v) {
 
 }  // namespace
 
-void copy(DType src_dt, const Layout& src_layout, const void* src, DType dst_dt,
-          const Layout& dst_layout, void* dst) {
+void CpuBackend::copy(DType src_dt, const Layout& src_layout, const void* src, DType dst_dt,
+                      const Layout& dst_layout, void* dst) {
   if (src_dt == dst_dt) {
     if (src_layout.is_contiguous() && dst_layout.is_contiguous()) {
       const int64_t esize = dtype_size(src_dt);
@@ -161,11 +161,11 @@ void copy(DType src_dt, const Layout& src_layout, const void* src, DType dst_dt,
   });
 }
 
-void fill(DType dt, const Layout& layout, void* dst, double value) {
+void CpuBackend::fill(DType dt, const Layout& layout, void* dst, double value) {
   visit_dtype(dt, [&]<class D>() { fill_typed(layout, static_cast<D*>(dst), convert<D>(value)); });
 }
 
-void arange(DType dt, void* out, int64_t n, double start, double step) {
+void CpuBackend::arange(DType dt, void* out, int64_t n, double start, double step) {
   visit_dtype(dt, [&]<class D>() {
     D* o = static_cast<D*>(out);
     // start + i * step in double, then converted: no accumulated rounding error.
@@ -174,5 +174,17 @@ void arange(DType dt, void* out, int64_t n, double start, double step) {
     });
   });
 }
+
+void CpuBackend::memcpy_to_host(void* dst_host, const void* src, size_t nbytes) {
+  std::memcpy(dst_host, src, nbytes);
+}
+
+void CpuBackend::memcpy_from_host(void* dst, const void* src_host, size_t nbytes) {
+  std::memcpy(dst, src_host, nbytes);
+}
+
+void CpuBackend::synchronize() {}
+
+constinit CpuBackend cpu_backend;
 
 }  // namespace ember::kernels::cpu

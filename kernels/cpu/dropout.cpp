@@ -1,6 +1,6 @@
 // CPU dropout: one parallel loop over Philox blocks; the mask is defined once, in
 // kernels/common/dropout_block.h, shared with the CUDA kernel.
-#include <ember/kernels/cpu/dropout.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include <stdexcept>
 #include <string>
@@ -28,8 +28,8 @@ void dropout_impl(const T* x, T* y, bool* mask, int64_t n, double p, uint64_t se
 
 }  // namespace
 
-void dropout(DType dt, const void* x, void* y, bool* mask, int64_t n, double p, uint64_t seed,
-             uint64_t offset) {
+void CpuBackend::dropout(DType dt, const void* x, void* y, bool* mask, int64_t n, double p,
+                         uint64_t seed, uint64_t offset) {
   if (!(p >= 0.0 && p < 1.0))
     throw ValueError("kernels::cpu::dropout: p must be in [0, 1), got " + std::to_string(p));
   if (dt == DType::Float32) {

@@ -7,7 +7,7 @@
 //   broadcast (stride 0)         the inner loop is flat with the broadcast side hoisted
 //   anything else                the same runs with explicit strides
 #include <utility>
-#include <ember/kernels/cpu/elementwise.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include <cstdint>
 #include <stdexcept>
@@ -190,7 +190,7 @@ void where_typed(const Layout& cl, const bool* c, const Layout& al, const U* a, 
 
 }  // namespace
 
-void unary(UnaryOp op, DType dt, const void* x, void* y, int64_t n, UnaryParams p) {
+void CpuBackend::unary(UnaryOp op, DType dt, const void* x, void* y, int64_t n, UnaryParams p) {
   visit_dtype(dt, [&]<class T>() {
     visit_unary(op, [&]<class F>() {
       if constexpr (unary_supports<F, T>()) {
@@ -203,8 +203,8 @@ void unary(UnaryOp op, DType dt, const void* x, void* y, int64_t n, UnaryParams 
   });
 }
 
-void unary_backward(UnaryOp op, DType dt, const void* x, const void* y, const void* gy, void* gx,
-                    int64_t n, UnaryParams p) {
+void CpuBackend::unary_backward(UnaryOp op, DType dt, const void* x, const void* y, const void* gy,
+                                void* gx, int64_t n, UnaryParams p) {
   visit_dtype(dt, [&]<class T>() {
     visit_unary(op, [&]<class F>() {
       if constexpr (unary_supports<F, T>()) {
@@ -218,8 +218,8 @@ void unary_backward(UnaryOp op, DType dt, const void* x, const void* y, const vo
   });
 }
 
-void binary(BinaryOp op, DType dt, const Layout& a_layout, const void* a, const Layout& b_layout,
-            const void* b, void* out) {
+void CpuBackend::binary(BinaryOp op, DType dt, const Layout& a_layout, const void* a,
+                        const Layout& b_layout, const void* b, void* out) {
   visit_dtype(dt, [&]<class T>() {
     visit_binary(op, [&]<class F>() {
       if constexpr (binary_supports<F, T>()) {
@@ -232,8 +232,8 @@ void binary(BinaryOp op, DType dt, const Layout& a_layout, const void* a, const 
   });
 }
 
-void binary_scalar(BinaryOp op, DType dt, const void* x, double s, bool scalar_first, void* out,
-                   int64_t n) {
+void CpuBackend::binary_scalar(BinaryOp op, DType dt, const void* x, double s, bool scalar_first,
+                               void* out, int64_t n) {
   visit_dtype(dt, [&]<class T>() {
     visit_binary(op, [&]<class F>() {
       if constexpr (binary_supports<F, T>()) {
@@ -247,8 +247,9 @@ void binary_scalar(BinaryOp op, DType dt, const void* x, double s, bool scalar_f
   });
 }
 
-void where(DType dt, const Layout& cond_layout, const bool* cond, const Layout& a_layout,
-           const void* a, const Layout& b_layout, const void* b, void* out) {
+void CpuBackend::where(DType dt, const Layout& cond_layout, const bool* cond,
+                       const Layout& a_layout, const void* a, const Layout& b_layout, const void* b,
+                       void* out) {
   switch (dtype_size(dt)) {
     case 1:
       return where_typed(cond_layout, cond, a_layout, static_cast<const uint8_t*>(a), b_layout,

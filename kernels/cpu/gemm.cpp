@@ -5,6 +5,7 @@
 // panel of op(B) (scaled by alpha), then for each row of C run i-k-j so the innermost loop is
 // a contiguous axpy the compiler vectorises, rows split over threads.
 #include <ember/kernels/cpu/gemm.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include <algorithm>
 #include <climits>
@@ -121,9 +122,9 @@ void gemm_f32(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, co
 
 }  // namespace
 
-void gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
-          const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c,
-          int64_t ldc) {
+void CpuBackend::gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                      double alpha, const void* a, int64_t lda, const void* b, int64_t ldb,
+                      double beta, void* c, int64_t ldc) {
   if (dt != DType::Float32 && dt != DType::Float64)
     throw DTypeError(std::string("kernels::cpu::gemm: unsupported dtype ") + dtype_name(dt) +
                      " (float32 or float64 only)");
@@ -143,10 +144,10 @@ void gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   }
 }
 
-void gemm_batched(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                  double alpha, const void* a, int64_t lda, int64_t stride_a, const void* b,
-                  int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc,
-                  int64_t stride_c, int64_t batch) {
+void CpuBackend::gemm_batched(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                              double alpha, const void* a, int64_t lda, int64_t stride_a,
+                              const void* b, int64_t ldb, int64_t stride_b, double beta, void* c,
+                              int64_t ldc, int64_t stride_c, int64_t batch) {
   const int64_t es = dtype_size(dt);
   const auto* ab = static_cast<const char*>(a);
   const auto* bb = static_cast<const char*>(b);

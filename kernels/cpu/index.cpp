@@ -5,6 +5,7 @@
 // the index value times the real stride supplies that one. Indices are validated in a first
 // pass, so a bad index is reported before anything is written.
 #include <ember/kernels/cpu/index.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include <cstdint>
 #include <stdexcept>
@@ -122,6 +123,19 @@ int64_t scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim
       unsupported("scatter_add", dt);
   }
   return -1;
+}
+
+// The CPU computes synchronously, so a bad index is reported at the call.
+void CpuBackend::gather(DType dt, int dim, const Layout& x_layout, int64_t x_dim_size,
+                        const void* x, const int64_t* index, void* out) {
+  const int64_t bad = cpu::gather(dt, dim, x_layout, x_dim_size, x, index, out);
+  if (bad >= 0) throw bad_index_error("gather", index[bad], bad, dim, x_dim_size);
+}
+
+void CpuBackend::scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim_size,
+                             void* out, const int64_t* index, const void* src) {
+  const int64_t bad = cpu::scatter_add(dt, dim, out_layout, out_dim_size, out, index, src);
+  if (bad >= 0) throw bad_index_error("scatter_add", index[bad], bad, dim, out_dim_size);
 }
 
 }  // namespace ember::kernels::cpu

@@ -1,4 +1,4 @@
-// CPU fused optimizer updates (kernels/cpu/optimizer.h). Each update is one pass over the
+// CPU fused optimizer updates (sgd_step, adam_step). Each update is one pass over the
 // parameter: every operand is read and written once, instead of the 5-10 passes (and
 // temporaries) a chain of tensor ops would cost. The per-element math lives in
 // kernels/common/optimizer_math.h, shared with the CUDA kernels; this file supplies the
@@ -6,7 +6,7 @@
 // template parameters, so each inner loop is a flat branch-free `omp simd` loop. This file is
 // built with -fno-math-errno (set in kernels/CMakeLists.txt): otherwise GCC branches around
 // every sqrt and Adam stays scalar.
-#include <ember/kernels/cpu/optimizer.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include <stdexcept>
 #include <string>
@@ -104,9 +104,9 @@ void adam_typed(void* param, const void* grad, void* exp_avg, void* exp_avg_sq,
 
 }  // namespace
 
-void sgd_step(DType dt, void* param, const void* grad, void* momentum_buf, int64_t n, double lr,
-              double momentum, double dampening, double weight_decay, bool nesterov,
-              bool first_step) {
+void CpuBackend::sgd_step(DType dt, void* param, const void* grad, void* momentum_buf, int64_t n,
+                          double lr, double momentum, double dampening, double weight_decay,
+                          bool nesterov, bool first_step) {
   if (n <= 0) return;
   if (momentum != 0.0 && momentum_buf == nullptr)
     throw ValueError("kernels::cpu::sgd_step: momentum != 0 needs a momentum buffer");
@@ -122,9 +122,9 @@ void sgd_step(DType dt, void* param, const void* grad, void* momentum_buf, int64
   }
 }
 
-void adam_step(DType dt, void* param, const void* grad, void* exp_avg, void* exp_avg_sq,
-               void* max_exp_avg_sq, int64_t n, double lr, double beta1, double beta2, double eps,
-               double weight_decay, bool decoupled, int64_t step) {
+void CpuBackend::adam_step(DType dt, void* param, const void* grad, void* exp_avg, void* exp_avg_sq,
+                           void* max_exp_avg_sq, int64_t n, double lr, double beta1, double beta2,
+                           double eps, double weight_decay, bool decoupled, int64_t step) {
   if (n <= 0) return;
   if (step < 1)
     throw ValueError("kernels::cpu::adam_step: step must be >= 1, got " + std::to_string(step));

@@ -1,7 +1,7 @@
 // CPU random fills. All the numerics (Philox, bits -> uniform, Box-Muller, randint mapping)
 // live in kernels/common/philox.h; this file only walks blocks: element i comes from block
 // offset + i / 4, lane i % 4, so any chunking over threads yields the same values.
-#include <ember/kernels/cpu/random.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include <cstdint>
 #include <stdexcept>
@@ -39,8 +39,8 @@ void fill_blocks(T* out, int64_t n, uint64_t offset, Gen gen) {
 
 }  // namespace
 
-void uniform(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double low,
-             double high) {
+void CpuBackend::uniform(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double low,
+                         double high) {
   if (dt == DType::Float32) {
     const float lo = static_cast<float>(low), hi = static_cast<float>(high);
     fill_blocks(static_cast<float*>(out), n, offset,
@@ -53,8 +53,8 @@ void uniform(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, dou
   }
 }
 
-void normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean,
-            double std) {
+void CpuBackend::normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean,
+                        double std) {
   if (dt == DType::Float32) {
     const float m = static_cast<float>(mean), s = static_cast<float>(std);
     fill_blocks(static_cast<float*>(out), n, offset,
@@ -67,7 +67,8 @@ void normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, doub
   }
 }
 
-void randint(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int64_t low, int64_t high) {
+void CpuBackend::randint(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int64_t low,
+                         int64_t high) {
   if (high <= low)
     throw ValueError("kernels::cpu::randint: empty range [" + std::to_string(low) + ", " +
                      std::to_string(high) + ")");

@@ -8,8 +8,8 @@
 // thread count.
 //
 // Accuracy: float32 Sum/Mean/Prod accumulate in double (each chunk, and the combination of
-// chunk partials), as reduce.h promises; float64 and int64 accumulate in their own type.
-#include <ember/kernels/cpu/reduce.h>
+// chunk partials), as the entry point promises; float64 and int64 accumulate in their own type.
+#include <ember/kernels/cpu/backend.h>
 
 #include <cstdint>
 #include <limits>
@@ -271,8 +271,8 @@ void reduce_dispatch(ReduceOp op, const void* x, void* out, int64_t outer, int64
 
 }  // namespace
 
-void reduce(ReduceOp op, DType dt, const void* x, void* out, int64_t outer, int64_t r,
-            int64_t inner) {
+void CpuBackend::reduce(ReduceOp op, DType dt, const void* x, void* out, int64_t outer, int64_t r,
+                        int64_t inner) {
   if (outer <= 0 || inner <= 0) return;
   switch (dt) {
     case DType::Float32:
@@ -287,8 +287,8 @@ void reduce(ReduceOp op, DType dt, const void* x, void* out, int64_t outer, int6
   unsupported("reduce", op, dt);
 }
 
-void reduce_with_index(ReduceOp op, DType dt, const void* x, void* values, int64_t* indices,
-                       int64_t outer, int64_t r, int64_t inner) {
+void CpuBackend::reduce_with_index(ReduceOp op, DType dt, const void* x, void* values,
+                                   int64_t* indices, int64_t outer, int64_t r, int64_t inner) {
   if (op != ReduceOp::Max && op != ReduceOp::Min) unsupported("reduce_with_index", op, dt);
   if (outer <= 0 || inner <= 0 || r <= 0) return;
   const bool mx = op == ReduceOp::Max;

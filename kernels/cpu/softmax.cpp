@@ -6,6 +6,7 @@
 // sums accumulate in double for float32 (cheap next to the exp) so long rows stay accurate.
 // A row of all -inf gives NaN, as in PyTorch.
 #include <ember/kernels/cpu/softmax.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include <cstdint>
 #include <stdexcept>
@@ -246,7 +247,8 @@ void cross_entropy_backward_typed(const T* logits, const int64_t* targets, int64
 
 }  // namespace
 
-void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner, bool log) {
+void CpuBackend::softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner,
+                         bool log) {
   if (outer <= 0 || r <= 0 || inner <= 0) return;
   switch (dt) {
     case DType::Float32:
@@ -260,8 +262,8 @@ void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t
   }
 }
 
-void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer, int64_t r,
-                      int64_t inner, bool log) {
+void CpuBackend::softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer,
+                                  int64_t r, int64_t inner, bool log) {
   if (outer <= 0 || r <= 0 || inner <= 0) return;
   switch (dt) {
     case DType::Float32:
@@ -292,9 +294,10 @@ TargetCheck cross_entropy_forward(DType dt, const void* logits, const int64_t* t
   return check;
 }
 
-void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets, int64_t n,
-                            int64_t c, int64_t ignore_index, const void* grad_losses,
-                            int64_t grad_stride, const int64_t* mean_count, void* glogits) {
+void CpuBackend::cross_entropy_backward(DType dt, const void* logits, const int64_t* targets,
+                                        int64_t n, int64_t c, int64_t ignore_index,
+                                        const void* grad_losses, int64_t grad_stride,
+                                        const int64_t* mean_count, void* glogits) {
   const double divisor = grad_divisor(mean_count);
   if (dt == DType::Float32) {
     cross_entropy_backward_typed(static_cast<const float*>(logits), targets, n, c, ignore_index,
@@ -350,9 +353,9 @@ TargetCheck nll_loss_forward(DType dt, const void* logp, const int64_t* targets,
   return check;
 }
 
-void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c, int64_t ignore_index,
-                       const void* grad_losses, int64_t grad_stride, const int64_t* mean_count,
-                       void* glogp) {
+void CpuBackend::nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c,
+                                   int64_t ignore_index, const void* grad_losses,
+                                   int64_t grad_stride, const int64_t* mean_count, void* glogp) {
   const double divisor = grad_divisor(mean_count);
   if (dt == DType::Float32) {
     nll_backward_typed(targets, n, c, ignore_index, static_cast<const float*>(grad_losses),
@@ -363,6 +366,26 @@ void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c, i
   } else {
     unsupported("nll_loss_backward", dt);
   }
+}
+
+// The CPU computes synchronously, so a bad target is reported at the call.
+void CpuBackend::cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
+                                       int64_t n, int64_t c, int64_t ignore_index,
+                                       LossReduction reduction, void* losses, void* reduced,
+                                       int64_t* valid_count) {
+  const TargetCheck check = cpu::cross_entropy_forward(dt, logits, targets, n, c, ignore_index,
+                                                       reduction, losses, reduced, valid_count);
+  if (check.bad_index >= 0)
+    throw bad_target_error("cross_entropy", targets[check.bad_index], check.bad_index, c);
+}
+
+void CpuBackend::nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n,
+                                  int64_t c, int64_t ignore_index, LossReduction reduction,
+                                  void* losses, void* reduced, int64_t* valid_count) {
+  const TargetCheck check = cpu::nll_loss_forward(dt, logp, targets, n, c, ignore_index, reduction,
+                                                  losses, reduced, valid_count);
+  if (check.bad_index >= 0)
+    throw bad_target_error("nll_loss", targets[check.bad_index], check.bad_index, c);
 }
 
 }  // namespace ember::kernels::cpu

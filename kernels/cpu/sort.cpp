@@ -1,11 +1,11 @@
-// CPU sort kernel (see sort.h).
+// CPU sort kernel (semantics: kernels/common/backend_kernels.inc).
 //
 // Each row is gathered into a buffer of (value, position) pairs and ordered with a comparator
 // that breaks ties by position. That makes the order total, so an unstable std::sort (or a
 // std::partial_sort when only the first k are wanted: topk, kthvalue) gives exactly the
 // stable result, and the output never depends on the thread count. Rows are independent and
 // split over threads.
-#include <ember/kernels/cpu/sort.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include <algorithm>
 #include <cmath>
@@ -87,8 +87,8 @@ void sort_dispatch(const void* x, void* values, int64_t* indices, int64_t outer,
 
 }  // namespace
 
-void sort(DType dt, const void* x, void* values, int64_t* indices, int64_t outer, int64_t r,
-          int64_t inner, int64_t k, bool descending) {
+void CpuBackend::sort(DType dt, const void* x, void* values, int64_t* indices, int64_t outer,
+                      int64_t r, int64_t inner, int64_t k, bool descending) {
   if (k < 0 || k > r)
     throw ValueError("kernels::cpu::sort: k " + std::to_string(k) +
                      " is out of range for rows of length " + std::to_string(r));

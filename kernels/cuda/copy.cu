@@ -8,6 +8,8 @@
 //   one before)                  `permute(...).contiguous()` land here
 //   anything else                one StridedIndexer kernel (loops.h)
 #include <ember/kernels/cuda/copy.h>
+#include <ember/kernels/cuda/backend.h>
+#include <ember/kernels/cuda/memory.h>
 
 #include <cuda_runtime.h>
 
@@ -190,6 +192,24 @@ void arange(DType dt, void* out, int64_t n, double start, double step, void* str
     launch("arange", arange_kernel<D>, grid_for(n), dim3(kBlockSize), 0, as_stream(stream),
            static_cast<D*>(out), n, start, step);
   });
+}
+
+// ---- CudaBackend entry points: the launchers above on this backend's device and stream
+
+void CudaBackend::copy(DType src_dt, const Layout& src_layout, const void* src, DType dst_dt,
+                       const Layout& dst_layout, void* dst) {
+  ensure_device(device_);
+  cuda::copy(src_dt, src_layout, src, dst_dt, dst_layout, dst, stream_);
+}
+
+void CudaBackend::fill(DType dt, const Layout& layout, void* dst, double value) {
+  ensure_device(device_);
+  cuda::fill(dt, layout, dst, value, stream_);
+}
+
+void CudaBackend::arange(DType dt, void* out, int64_t n, double start, double step) {
+  ensure_device(device_);
+  cuda::arange(dt, out, n, start, step, stream_);
 }
 
 }  // namespace ember::kernels::cuda

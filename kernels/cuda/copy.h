@@ -1,5 +1,6 @@
-// CUDA data movement: strided copy with dtype conversion, strided fill, arange. Same
-// semantics as kernels/cpu/copy.h (whose comments are the contract) plus the stream; every
+// CUDA data movement: strided copy with dtype conversion, strided fill, arange. The
+// launchers behind CudaBackend::copy, fill, arange: the entry points' semantics
+// (kernels/common/backend_kernels.inc) plus the stream; every
 // pointer is device memory and every call is asynchronous on `stream`.
 #pragma once
 

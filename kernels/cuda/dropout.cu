@@ -2,6 +2,8 @@
 // kernels/common/dropout_block.h, the CPU loop's block too, so the mask is bit-identical to
 // the CPU kernel's for every dtype.
 #include <ember/kernels/cuda/dropout.h>
+#include <ember/kernels/cuda/backend.h>
+#include <ember/kernels/cuda/memory.h>
 
 #include <cuda_runtime.h>
 
@@ -51,6 +53,14 @@ void dropout(DType dt, const void* x, void* y, bool* mask, int64_t n, double p, 
     throw DTypeError(::ember::detail::str_cat("kernels::cuda::dropout: unsupported dtype ",
                                               dtype_name(dt), " (float32 or float64 only)"));
   }
+}
+
+// ---- CudaBackend entry points: the launchers above on this backend's device and stream
+
+void CudaBackend::dropout(DType dt, const void* x, void* y, bool* mask, int64_t n, double p,
+                          uint64_t seed, uint64_t offset) {
+  ensure_device(device_);
+  cuda::dropout(dt, x, y, mask, n, p, seed, offset, stream_);
 }
 
 }  // namespace ember::kernels::cuda

@@ -1,6 +1,6 @@
 // CUDA dropout with the shared Philox stream: element i is kept when the float32 uniform of
-// (seed, offset, i) -- lane i % 4 of Philox block offset + i / 4, as kernels::cpu::uniform and
-// kernels::cpu::dropout draw it -- is >= p. The same seed gives the same mask on both devices.
+// (seed, offset, i) -- lane i % 4 of Philox block offset + i / 4, as the CPU backend's uniform and
+// dropout draw it -- is >= p. The same seed gives the same mask on both devices.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,8 @@
 //   broadcast or strided                StridedIndexer offsets per element (loops.h)
 // Every entry point is exactly one launch.
 #include <ember/kernels/cuda/elementwise.h>
+#include <ember/kernels/cuda/backend.h>
+#include <ember/kernels/cuda/memory.h>
 
 #include <cuda_runtime.h>
 
@@ -308,6 +310,38 @@ void where(DType dt, const Layout& cond_layout, const bool* cond, const Layout& 
     where_typed(cond_layout, cond, a_layout, static_cast<const U*>(a), b_layout,
                 static_cast<const U*>(b), static_cast<U*>(out), as_stream(stream));
   });
+}
+
+// ---- CudaBackend entry points: the launchers above on this backend's device and stream
+
+void CudaBackend::unary(UnaryOp op, DType dt, const void* x, void* y, int64_t n, UnaryParams p) {
+  ensure_device(device_);
+  cuda::unary(op, dt, x, y, n, p, stream_);
+}
+
+void CudaBackend::unary_backward(UnaryOp op, DType dt, const void* x, const void* y, const void* gy,
+                                 void* gx, int64_t n, UnaryParams p) {
+  ensure_device(device_);
+  cuda::unary_backward(op, dt, x, y, gy, gx, n, p, stream_);
+}
+
+void CudaBackend::binary(BinaryOp op, DType dt, const Layout& a_layout, const void* a,
+                         const Layout& b_layout, const void* b, void* out) {
+  ensure_device(device_);
+  cuda::binary(op, dt, a_layout, a, b_layout, b, out, stream_);
+}
+
+void CudaBackend::binary_scalar(BinaryOp op, DType dt, const void* x, double s, bool scalar_first,
+                                void* out, int64_t n) {
+  ensure_device(device_);
+  cuda::binary_scalar(op, dt, x, s, scalar_first, out, n, stream_);
+}
+
+void CudaBackend::where(DType dt, const Layout& cond_layout, const bool* cond,
+                        const Layout& a_layout, const void* a, const Layout& b_layout,
+                        const void* b, void* out) {
+  ensure_device(device_);
+  cuda::where(dt, cond_layout, cond, a_layout, a, b_layout, b, out, stream_);
 }
 
 }  // namespace ember::kernels::cuda

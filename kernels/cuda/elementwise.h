@@ -1,7 +1,8 @@
 // CUDA elementwise kernels: unary maps (with their derivatives), broadcast binary ops and
-// the ternary `where`. Same signatures and semantics as kernels/cpu/elementwise.h (whose
-// comments are the contract), plus the stream to launch on; every pointer is device memory.
-// Each call is one kernel launch (none for n == 0), asynchronous on `stream`.
+// the ternary `where`. The launchers behind CudaBackend's entry
+// points: their semantics (kernels/common/backend_kernels.inc) plus the stream to launch on; every
+// pointer is device memory. Each call is one kernel launch (none for n == 0), asynchronous on
+// `stream`.
 //
 // Unsupported op/dtype combinations (e.g. exp on int64, add on bool) throw ember::DTypeError
 // before anything is launched.

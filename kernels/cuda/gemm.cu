@@ -6,6 +6,8 @@
 // cuBLAS keeps its default math mode: FP32 results, no TF32 tensor-op shortcuts, so a GPU
 // matmul matches the CPU's to float32 rounding, which the tests rely on.
 #include <ember/kernels/cuda/gemm.h>
+#include <ember/kernels/cuda/backend.h>
+#include <ember/kernels/cuda/memory.h>
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -129,6 +131,24 @@ void gemm_batched(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, in
                   static_cast<const T*>(b), ldb, stride_b, beta, static_cast<T*>(c), ldc, stride_c,
                   batch, static_cast<cudaStream_t>(stream));
   });
+}
+
+// ---- CudaBackend entry points: the launchers above on this backend's device and stream
+
+void CudaBackend::gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                       double alpha, const void* a, int64_t lda, const void* b, int64_t ldb,
+                       double beta, void* c, int64_t ldc) {
+  ensure_device(device_);
+  cuda::gemm(dt, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, stream_);
+}
+
+void CudaBackend::gemm_batched(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                               int64_t k, double alpha, const void* a, int64_t lda,
+                               int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b,
+                               double beta, void* c, int64_t ldc, int64_t stride_c, int64_t batch) {
+  ensure_device(device_);
+  cuda::gemm_batched(dt, trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta,
+                     c, ldc, stride_c, batch, stream_);
 }
 
 }  // namespace ember::kernels::cuda

@@ -1,7 +1,8 @@
 // CUDA GEMM, row-major: C = alpha * op(A) * op(B) + beta * C, the contract of
-// kernels/cpu/gemm.h. cuBLAS does the work (column-major, through the one mapping in
-// kernels/common/gemm_args.h), with one handle per device bound to `stream` (a cudaStream_t)
-// at each call. beta == 0 never reads C (BLAS semantics), so C may be uninitialised.
+// the gemm entry points (kernels/common/backend_kernels.inc). cuBLAS does the work (column-major,
+// through the one mapping in kernels/common/gemm_args.h), with one handle per device bound to
+// `stream` (a cudaStream_t) at each call. beta == 0 never reads C (BLAS semantics), so C may be
+// uninitialised.
 #pragma once
 
 #include <cstdint>

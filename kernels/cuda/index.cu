@@ -8,6 +8,8 @@
 // is skipped and its position noted, and the launch's last block records the first one in
 // the caller's IndexCheck (kernels/cuda/index_check.h).
 #include <ember/kernels/cuda/index.h>
+#include <ember/kernels/cuda/backend.h>
+#include <ember/kernels/cuda/memory.h>
 
 #include <cuda_runtime.h>
 
@@ -123,6 +125,22 @@ void scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim_si
              os.dim_stride, out_dim_size, n, dim, check);
     }
   });
+}
+
+// ---- CudaBackend entry points: the launchers above on this backend's device and stream
+
+void CudaBackend::gather(DType dt, int dim, const Layout& x_layout, int64_t x_dim_size,
+                         const void* x, const int64_t* index, void* out) {
+  ensure_device(device_);
+  cuda::gather(dt, dim, x_layout, x_dim_size, x, index, out, check_, stream_);
+  checked_kernel_queued();
+}
+
+void CudaBackend::scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim_size,
+                              void* out, const int64_t* index, const void* src) {
+  ensure_device(device_);
+  cuda::scatter_add(dt, dim, out_layout, out_dim_size, out, index, src, check_, stream_);
+  checked_kernel_queued();
 }
 
 }  // namespace ember::kernels::cuda

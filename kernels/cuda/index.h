@@ -1,5 +1,5 @@
-// CUDA gather / scatter_add along one dim. Layout conventions as kernels/cpu/index.h (whose
-// comments are the contract); every pointer is device memory, each call is one launch on
+// CUDA gather / scatter_add along one dim. Layout conventions as the entry points
+// (kernels/common/backend_kernels.inc); every pointer is device memory, each call is one launch on
 // `stream` (a cudaStream_t; nullptr: the legacy default stream) and never synchronises.
 //
 // Out-of-range indices. The CPU kernels return the first bad position; returning it here

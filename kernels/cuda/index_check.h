@@ -6,7 +6,7 @@
 // memory: the first error (its position, the bad value, the bound it broke, the dim and
 // which kernel found it) stays recorded until the host resets it, and later launches leave
 // a recorded error alone, so the host reports the earliest one in stream order. The host
-// reads the record where it waits for the stream anyway (core/cuda_backend.cpp, Note
+// reads the record where it waits for the stream anyway (kernels/cuda/backend.h, Note
 // [Host-device synchronisation]).
 //
 // Within a launch the blocks agree through the scratch fields: each block lowers

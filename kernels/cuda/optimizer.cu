@@ -4,6 +4,8 @@
 // (momentum, nesterov, first step, weight decay, amsgrad) are template flags, so the kernel
 // body is branch-free, and the scalars are narrowed to T once on the host.
 #include <ember/kernels/cuda/optimizer.h>
+#include <ember/kernels/cuda/backend.h>
+#include <ember/kernels/cuda/memory.h>
 
 #include <cuda_runtime.h>
 
@@ -126,6 +128,25 @@ void adam_step(DType dt, void* param, const void* grad, void* exp_avg, void* exp
     default:
       unsupported("adam_step", dt);
   }
+}
+
+// ---- CudaBackend entry points: the launchers above on this backend's device and stream
+
+void CudaBackend::sgd_step(DType dt, void* param, const void* grad, void* momentum_buf, int64_t n,
+                           double lr, double momentum, double dampening, double weight_decay,
+                           bool nesterov, bool first_step) {
+  ensure_device(device_);
+  cuda::sgd_step(dt, param, grad, momentum_buf, n, lr, momentum, dampening, weight_decay, nesterov,
+                 first_step, stream_);
+}
+
+void CudaBackend::adam_step(DType dt, void* param, const void* grad, void* exp_avg,
+                            void* exp_avg_sq, void* max_exp_avg_sq, int64_t n, double lr,
+                            double beta1, double beta2, double eps, double weight_decay,
+                            bool decoupled, int64_t step) {
+  ensure_device(device_);
+  cuda::adam_step(dt, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, n, lr, beta1, beta2, eps,
+                  weight_decay, decoupled, step, stream_);
 }
 
 }  // namespace ember::kernels::cuda

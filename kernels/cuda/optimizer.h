@@ -1,5 +1,5 @@
 // CUDA fused optimizer updates: one kernel pass over a parameter per step, in place. Same
-// semantics as kernels/cpu/optimizer.h (whose comments are the contract; the per-element math
+// semantics as the entry points (kernels/common/backend_kernels.inc; the per-element math
 // is shared through kernels/common/optimizer_math.h) plus the stream; every pointer is device
 // memory. One launch on `stream` (a cudaStream_t; nullptr: the legacy default stream), none
 // for n <= 0. float32 and float64 only (else ember::DTypeError).

@@ -4,6 +4,8 @@
 // offset + g and stores elements 4g .. 4g + 3, exactly the CPU's mapping, so any grid yields
 // the same values.
 #include <ember/kernels/cuda/random.h>
+#include <ember/kernels/cuda/backend.h>
+#include <ember/kernels/cuda/memory.h>
 
 #include <cuda_runtime.h>
 
@@ -111,6 +113,26 @@ void randint(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int64_t lo
   EMBER_CHECK(high > low, ValueError, "kernels::cuda::randint: empty range [", low, ", ", high,
               ")");
   launch_fill("randint", out, n, seed, offset, RandintGen{low, high}, stream);
+}
+
+// ---- CudaBackend entry points: the launchers above on this backend's device and stream
+
+void CudaBackend::uniform(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset,
+                          double low, double high) {
+  ensure_device(device_);
+  cuda::uniform(dt, out, n, seed, offset, low, high, stream_);
+}
+
+void CudaBackend::normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset,
+                         double mean, double std) {
+  ensure_device(device_);
+  cuda::normal(dt, out, n, seed, offset, mean, std, stream_);
+}
+
+void CudaBackend::randint(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int64_t low,
+                          int64_t high) {
+  ensure_device(device_);
+  cuda::randint(out, n, seed, offset, low, high, stream_);
 }
 
 }  // namespace ember::kernels::cuda

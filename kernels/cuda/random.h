@@ -2,8 +2,8 @@
 // exactly the CPU kernels' element -> (counter, lane) mapping: element i comes from block
 // offset + i / 4, lane i % 4. The same (seed, offset) therefore gives bit-identical uniforms
 // and integers on both devices (normals too, up to the last ulp of the device's log/sin/cos).
-// Semantics as kernels/cpu/random.h; `out` is device memory, each call one launch on `stream`
-// (a cudaStream_t; nullptr: the legacy default stream).
+// Semantics as the entry points (kernels/common/backend_kernels.inc); `out` is device memory, each
+// call one launch on `stream` (a cudaStream_t; nullptr: the legacy default stream).
 #pragma once
 
 #include <cstdint>

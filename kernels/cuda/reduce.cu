@@ -1,4 +1,4 @@
-// CUDA reductions over (outer, r, inner), the contract of kernels/cpu/reduce.h.
+// CUDA reductions over (outer, r, inner), the contract of the reduce entry points (kernels/common/backend_kernels.inc).
 //
 // rows     (inner == 1): one block per row; each thread folds a strided slice of the row,
 //          then cub::BlockReduce combines the threads. Also the whole-tensor path for small
@@ -10,6 +10,8 @@
 // Every path combines partials in an order fixed by the launch shape, so results are
 // deterministic run to run (no atomics).
 #include <ember/kernels/cuda/reduce.h>
+#include <ember/kernels/cuda/backend.h>
+#include <ember/kernels/cuda/memory.h>
 
 #include <cub/cub.cuh>
 #include <cuda/std/limits>
@@ -427,6 +429,20 @@ void reduce_with_index(ReduceOp op, DType dt, const void* x, void* values, int64
       break;
   }
   unsupported("reduce_with_index", op, dt);
+}
+
+// ---- CudaBackend entry points: the launchers above on this backend's device and stream
+
+void CudaBackend::reduce(ReduceOp op, DType dt, const void* x, void* out, int64_t outer, int64_t r,
+                         int64_t inner) {
+  ensure_device(device_);
+  cuda::reduce(op, dt, x, out, outer, r, inner, stream_);
+}
+
+void CudaBackend::reduce_with_index(ReduceOp op, DType dt, const void* x, void* values,
+                                    int64_t* indices, int64_t outer, int64_t r, int64_t inner) {
+  ensure_device(device_);
+  cuda::reduce_with_index(op, dt, x, values, indices, outer, r, inner, stream_);
 }
 
 }  // namespace ember::kernels::cuda

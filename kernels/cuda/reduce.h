@@ -1,5 +1,5 @@
 // CUDA reductions over the middle axis of a contiguous (outer, r, inner) view, with the same
-// contract as kernels/cpu/reduce.h (whose comments are the reference): float32 Sum/Mean/Prod
+// contract as the reduce entry points (kernels/common/backend_kernels.inc): float32 Sum/Mean/Prod
 // accumulate in double, r == 0 gives Sum 0 / Prod 1 / Mean NaN, Max/Min propagate NaN, and
 // reduce_with_index picks the first index on ties with the first NaN winning. Every pointer is
 // device memory; work is queued on `stream` (a cudaStream_t) and nothing waits for it.

@@ -16,6 +16,8 @@
 // Sums of exponentials accumulate in double for float32, as on the CPU. A row of all -inf
 // gives NaN, as on the CPU and in PyTorch.
 #include <ember/kernels/cuda/softmax.h>
+#include <ember/kernels/cuda/backend.h>
+#include <ember/kernels/cuda/memory.h>
 
 #include <cub/cub.cuh>
 #include <cuda_runtime.h>
@@ -474,6 +476,56 @@ void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c, i
            as_stream(stream), targets, n, c, ignore_index, static_cast<const T*>(grad_losses),
            grad_stride, mean_count, static_cast<T*>(glogp));
   });
+}
+
+// ---- CudaBackend entry points: the launchers above on this backend's device and stream
+
+void CudaBackend::softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner,
+                          bool log) {
+  ensure_device(device_);
+  cuda::softmax(dt, x, y, outer, r, inner, log, stream_);
+}
+
+void CudaBackend::softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer,
+                                   int64_t r, int64_t inner, bool log) {
+  ensure_device(device_);
+  cuda::softmax_backward(dt, y, gy, gx, outer, r, inner, log, stream_);
+}
+
+void CudaBackend::cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
+                                        int64_t n, int64_t c, int64_t ignore_index,
+                                        LossReduction reduction, void* losses, void* reduced,
+                                        int64_t* valid_count) {
+  ensure_device(device_);
+  cuda::cross_entropy_forward(dt, logits, targets, n, c, ignore_index, reduction, losses, reduced,
+                              valid_count, check_, stream_);
+  checked_kernel_queued();
+}
+
+void CudaBackend::cross_entropy_backward(DType dt, const void* logits, const int64_t* targets,
+                                         int64_t n, int64_t c, int64_t ignore_index,
+                                         const void* grad_losses, int64_t grad_stride,
+                                         const int64_t* mean_count, void* glogits) {
+  ensure_device(device_);
+  cuda::cross_entropy_backward(dt, logits, targets, n, c, ignore_index, grad_losses, grad_stride,
+                               mean_count, glogits, stream_);
+}
+
+void CudaBackend::nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n,
+                                   int64_t c, int64_t ignore_index, LossReduction reduction,
+                                   void* losses, void* reduced, int64_t* valid_count) {
+  ensure_device(device_);
+  cuda::nll_loss_forward(dt, logp, targets, n, c, ignore_index, reduction, losses, reduced,
+                         valid_count, check_, stream_);
+  checked_kernel_queued();
+}
+
+void CudaBackend::nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c,
+                                    int64_t ignore_index, const void* grad_losses,
+                                    int64_t grad_stride, const int64_t* mean_count, void* glogp) {
+  ensure_device(device_);
+  cuda::nll_loss_backward(dt, targets, n, c, ignore_index, grad_losses, grad_stride, mean_count,
+                          glogp, stream_);
 }
 
 }  // namespace ember::kernels::cuda

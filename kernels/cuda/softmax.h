@@ -1,7 +1,7 @@
 // CUDA softmax family over the middle axis of a contiguous (outer, r, inner) view, and the
 // fused softmax + cross-entropy (llm.c's fused classifier) plus nll_loss for (n, c) logits
-// with int64 class targets. Semantics are kernels/cpu/softmax.h's (whose comments are the
-// contract); every pointer is device memory and work is queued on `stream` (a cudaStream_t).
+// with int64 class targets. Semantics are the entry points' (kernels/common/backend_kernels.inc);
+// every pointer is device memory and work is queued on `stream` (a cudaStream_t).
 //
 // The loss forwards are one launch each, reduction included, and never synchronise: where
 // the CPU kernels return their TargetCheck, these fold it into `check` (kernels/cuda/

@@ -3,7 +3,7 @@
 // events, and the costs of one training step read from cudasim's counters -- after one
 // warm-up step, a step makes no raw device allocation, copies only the batch to the device,
 // and never makes the host wait for the GPU (the loss's target check stays on the device:
-// Note [Host-device synchronisation] in core/cuda_backend.cpp).
+// Note [Host-device synchronisation] in kernels/cuda/backend.h).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -144,8 +144,8 @@ TEST(CudaTraining, MemoryStatisticsAndEmptyCache) {
 // kernel writing past one tensor into its neighbour in the same segment fails at once.
 TEST(CudaTraining, OverrunIntoANeighbouringBlockFailsTheLaunch) {
   Backend& be = backend(kCuda);
-  void* a = be.allocate(100);
-  void* b = be.allocate(100);
+  void* a = device_allocate(kCuda, 100);
+  void* b = device_allocate(kCuda, 100);
   Layout l;
   l.ndim = 1;
   l.sizes[0] = 26;  // 104 bytes: 4 past the end of `a`
@@ -155,8 +155,8 @@ TEST(CudaTraining, OverrunIntoANeighbouringBlockFailsTheLaunch) {
   EXPECT_NE(msg.find("caching allocator"), std::string::npos) << msg;
   l.sizes[0] = 25;  // exactly the block: fine
   be.fill(kFloat32, l, a, 1.0);
-  be.deallocate(b);
-  be.deallocate(a);
+  device_deallocate(kCuda, b);
+  device_deallocate(kCuda, a);
 }
 
 TEST(CudaTraining, EventsTimeQueuedWork) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <ember/kernels/cpu/copy.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cuda/copy.h>
 
 #include "cuda/kernels_test_util.h"
@@ -88,7 +88,7 @@ TEST(CudaCopy, AllDtypePairsOnEveryLayoutMatchCpu) {
         // The destination starts with values of its own, kept wherever the view is not.
         std::vector<uint8_t> want = make_values(ddt, storage_for(c.dst), 2);
         DeviceBuffer<uint8_t> dsrc(src), ddst(want);
-        cpu::copy(sdt, c.src, src.data(), ddt, c.dst, want.data());
+        cpu::cpu_backend.copy(sdt, c.src, src.data(), ddt, c.dst, want.data());
         const char* kernel = sdt == ddt ? c.kernel : (c.kernel ? c.kernel : "copy");
         const cudasim::Counters before = cudasim::counters();
         const auto l = launches_during(kernel ? kernel : "copy", [&] {
@@ -119,7 +119,7 @@ TEST(CudaCopy, FillMatchesCpuAndUsesMemsetForRepeatedBytes) {
         const int64_t elems = storage_for(*l);
         std::vector<uint8_t> want = make_values(dt, elems, 3);
         DeviceBuffer<uint8_t> d(want);
-        cpu::fill(dt, *l, want.data(), v);
+        cpu::cpu_backend.fill(dt, *l, want.data(), v);
         // One repeated byte: 0 in every dtype, true, int64 -1.
         const bool repeated = v == 0.0 || (dt == kBool) || (dt == kInt64 && v == -1.0);
         const bool memset = repeated && l == &contiguous;
@@ -138,7 +138,7 @@ TEST(CudaCopy, ArangeMatchesCpu) {
     for (int64_t n : {1, 5, 1001}) {
       SCOPED_TRACE(std::string(dtype_name(dt)) + " n " + std::to_string(n));
       std::vector<uint8_t> want(static_cast<size_t>(n * dtype_size(dt)));
-      cpu::arange(dt, want.data(), n, -3.0, 0.7);
+      cpu::cpu_backend.arange(dt, want.data(), n, -3.0, 0.7);
       DeviceBuffer<uint8_t> d(want.size());
       const auto l =
           launches_during("arange", [&] { cuda::arange(dt, d.get(), n, -3.0, 0.7, nullptr); });

@@ -8,8 +8,7 @@
 #include <vector>
 
 #include <ember/core/error.h>
-#include <ember/kernels/cpu/dropout.h>
-#include <ember/kernels/cpu/random.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cuda/dropout.h>
 
 #include "cuda/kernels_test_util.h"
@@ -32,8 +31,8 @@ void check_dropout(DType dt, bool in_place) {
       const std::vector<T> x = testing::random_vector<T>(un, 17);
       std::vector<T> want(un);
       std::vector<uint8_t> want_mask(un);
-      cpu::dropout(dt, x.data(), want.data(), reinterpret_cast<bool*>(want_mask.data()), n, p, 77,
-                   5);
+      cpu::cpu_backend.dropout(dt, x.data(), want.data(), reinterpret_cast<bool*>(want_mask.data()),
+                               n, p, 77, 5);
       DeviceBuffer<T> dx(x), dy(un);
       DeviceBuffer<uint8_t> dmask(un);
       T* y = in_place ? dx.get() : dy.get();
@@ -59,7 +58,7 @@ TEST(CudaDropout, MaskAndValuesMatchCpu) {
 TEST(CudaDropout, MaskIsUniformDrawAtLeastP) {
   const int64_t n = 999;
   std::vector<float> u(n);
-  cpu::uniform(kFloat32, u.data(), n, 3, 9, 0.0, 1.0);
+  cpu::cpu_backend.uniform(kFloat32, u.data(), n, 3, 9, 0.0, 1.0);
   DeviceBuffer<float> dx(std::vector<float>(n, 1.0f)), dy(n);
   DeviceBuffer<uint8_t> dmask(n);
   cuda::dropout(kFloat32, dx.get(), dy.get(), reinterpret_cast<bool*>(dmask.get()), n, 0.25, 3, 9,

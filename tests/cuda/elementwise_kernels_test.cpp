@@ -14,7 +14,7 @@
 
 #include <ember/core/error.h>
 #include <ember/kernels/common/binary_functors.h>
-#include <ember/kernels/cpu/elementwise.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cuda/elementwise.h>
 #include <ember/kernels/cuda/loops.h>
 
@@ -80,7 +80,7 @@ void check_unary_forward(UnaryOp op, UnaryParams p, DType dt) {
                    std::to_string(shift));
       const std::vector<T> x = unary_inputs<T>(n, static_cast<uint32_t>(n + 7 * int(op)));
       std::vector<T> want(n);
-      cpu::unary(op, dt, x.data(), want.data(), static_cast<int64_t>(n), p);
+      cpu::cpu_backend.unary(op, dt, x.data(), want.data(), static_cast<int64_t>(n), p);
       DeviceBuffer<T> dx(x, shift), dy(n, shift);
       const bool vec4 = std::is_same_v<T, float> && shift == 0;
       const auto l = launches_during(vec4 ? "unary_vec4" : "unary", [&] {
@@ -103,9 +103,9 @@ void check_unary_backward(UnaryOp op, UnaryParams p, DType dt) {
         const std::vector<T> x = unary_inputs<T>(n, static_cast<uint32_t>(3 * n + int(op)));
         const std::vector<T> gy = testing::random_vector<T>(n, 99, -2.0, 2.0);
         std::vector<T> y(n), want(n);
-        cpu::unary(op, dt, x.data(), y.data(), static_cast<int64_t>(n), p);
-        cpu::unary_backward(op, dt, x.data(), with_y ? y.data() : nullptr, gy.data(), want.data(),
-                            static_cast<int64_t>(n), p);
+        cpu::cpu_backend.unary(op, dt, x.data(), y.data(), static_cast<int64_t>(n), p);
+        cpu::cpu_backend.unary_backward(op, dt, x.data(), with_y ? y.data() : nullptr, gy.data(),
+                                        want.data(), static_cast<int64_t>(n), p);
         DeviceBuffer<T> dx(x, shift), dyv(y, shift), dgy(gy, shift), dgx(n, shift);
         const bool vec4 = std::is_same_v<T, float> && shift == 0;
         const auto l = launches_during(vec4 ? "unary_backward_vec4" : "unary_backward", [&] {
@@ -143,7 +143,7 @@ TEST(CudaElementwise, UnaryInPlace) {
   const size_t n = 1003;
   const std::vector<float> x = unary_inputs<float>(n, 5);
   std::vector<float> want(n);
-  cpu::unary(UnaryOp::Tanh, kFloat32, x.data(), want.data(), n, {});
+  cpu::cpu_backend.unary(UnaryOp::Tanh, kFloat32, x.data(), want.data(), n, {});
   DeviceBuffer<float> d(x);
   cuda::unary(UnaryOp::Tanh, kFloat32, d.get(), d.get(), n, {}, nullptr);
   EXPECT_TRUE(all_close(d.download(), want, tolerance<float>()));
@@ -248,7 +248,7 @@ void check_binary(DType dt) {
       DeviceBuffer<S> da(a), db(b);
       auto run = [&]<class O>() {
         std::vector<O> want(n);
-        cpu::binary(op, dt, c.a, a.data(), c.b, b.data(), want.data());
+        cpu::cpu_backend.binary(op, dt, c.a, a.data(), c.b, b.data(), want.data());
         DeviceBuffer<O> dout(n);
         const bool vec4 = c.contiguous && std::is_same_v<T, float> && !is_comparison(op);
         const char* kernel = !c.contiguous ? "binary_strided" : vec4 ? "binary_vec4" : "binary";
@@ -283,7 +283,7 @@ TEST(CudaElementwise, BinaryFloat4PathHandlesTailsAndMisalignment) {
       const std::vector<float> a = testing::random_vector<float>(n, 3),
                                b = testing::random_vector<float>(n, 4);
       std::vector<float> want(static_cast<size_t>(n));
-      cpu::binary(BinaryOp::Mul, kFloat32, l, a.data(), l, b.data(), want.data());
+      cpu::cpu_backend.binary(BinaryOp::Mul, kFloat32, l, a.data(), l, b.data(), want.data());
       // Only one operand misaligned is enough to rule the float4 path out.
       DeviceBuffer<float> da(a, shift), db(b), dout(static_cast<size_t>(n));
       const auto l4 = launches_during(shift == 0 ? "binary_vec4" : "binary", [&] {
@@ -313,7 +313,7 @@ void check_binary_scalar(DType dt) {
         DeviceBuffer<S> dx(x, shift);
         auto run = [&]<class O>() {
           std::vector<O> want(n);
-          cpu::binary_scalar(op, dt, x.data(), s, scalar_first, want.data(), n);
+          cpu::cpu_backend.binary_scalar(op, dt, x.data(), s, scalar_first, want.data(), n);
           DeviceBuffer<O> dout(n, shift);
           const bool vec4 = std::is_same_v<T, float> && !is_comparison(op) && shift == 0;
           const auto l = launches_during(vec4 ? "binary_scalar_vec4" : "binary_scalar", [&] {
@@ -366,8 +366,8 @@ void check_where(DType dt) {
     const std::vector<S> a(a0.begin(), a0.end()), b(b0.begin(), b0.end());
     const size_t n = static_cast<size_t>(k.a.numel());
     std::vector<S> want(n);
-    cpu::where(dt, k.c, reinterpret_cast<const bool*>(cond_bits.data()), k.a, a.data(), k.b,
-               b.data(), want.data());
+    cpu::cpu_backend.where(dt, k.c, reinterpret_cast<const bool*>(cond_bits.data()), k.a, a.data(),
+                           k.b, b.data(), want.data());
     DeviceBuffer<uint8_t> dc(cond_bits);
     DeviceBuffer<S> da(a), db(b), dout(n);
     const auto l = launches_during(k.contiguous ? "where" : "where_strided", [&] {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <ember/core/error.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cpu/gemm.h>
 #include <ember/kernels/cuda/gemm.h>
 
@@ -59,13 +60,13 @@ void check_gemm(DType dt, const Case& c, int64_t batch, bool share_a, bool share
   if (c.beta != 0) dc.upload(want);
   const int64_t before = cudasim::counters().cublas_calls;
   if (batch == 1) {
-    cpu::gemm(dt, c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.data(), lda, b.data(), ldb, c.beta,
-              want.data(), ldc);
+    cpu::cpu_backend.gemm(dt, c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.data(), lda, b.data(), ldb,
+                          c.beta, want.data(), ldc);
     cuda::gemm(dt, c.ta, c.tb, c.m, c.n, c.k, c.alpha, da.get(), lda, db.get(), ldb, c.beta,
                dc.get(), ldc, nullptr);
   } else {
-    cpu::gemm_batched(dt, c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.data(), lda, sa, b.data(), ldb, sb,
-                      c.beta, want.data(), ldc, sc, batch);
+    cpu::cpu_backend.gemm_batched(dt, c.ta, c.tb, c.m, c.n, c.k, c.alpha, a.data(), lda, sa,
+                                  b.data(), ldb, sb, c.beta, want.data(), ldc, sc, batch);
     cuda::gemm_batched(dt, c.ta, c.tb, c.m, c.n, c.k, c.alpha, da.get(), lda, sa, db.get(), ldb, sb,
                        c.beta, dc.get(), ldc, sc, batch, nullptr);
   }

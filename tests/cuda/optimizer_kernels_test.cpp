@@ -9,7 +9,7 @@
 #include <vector>
 
 #include <ember/core/error.h>
-#include <ember/kernels/cpu/optimizer.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cuda/optimizer.h>
 
 #include "cuda/kernels_test_util.h"
@@ -40,8 +40,8 @@ void check_sgd(DType dt) {
         for (int step = 0; step < 3; ++step) {
           const std::vector<T> g = testing::random_vector<T>(kN, 10 + step);
           dg.upload(g);
-          cpu::sgd_step(dt, p.data(), g.data(), momentum != 0.0 ? buf.data() : nullptr, kN, 0.1,
-                        momentum, 0.1, wd, nesterov, step == 0);
+          cpu::cpu_backend.sgd_step(dt, p.data(), g.data(), momentum != 0.0 ? buf.data() : nullptr,
+                                    kN, 0.1, momentum, 0.1, wd, nesterov, step == 0);
           const auto l = launches_during("sgd_step", [&] {
             cuda::sgd_step(dt, dp.get(), dg.get(), dbuf_ptr, kN, 0.1, momentum, 0.1, wd, nesterov,
                            step == 0, nullptr);
@@ -77,9 +77,9 @@ void check_adam(DType dt) {
         for (int64_t step = 1; step <= 3; ++step) {
           const std::vector<T> g = testing::random_vector<T>(kN, 20 + step);
           dg.upload(g);
-          cpu::adam_step(dt, p.data(), g.data(), m.data(), v.data(),
-                         amsgrad ? vmax.data() : nullptr, kN, 1e-2, 0.9, 0.999, 1e-8, wd, decoupled,
-                         step);
+          cpu::cpu_backend.adam_step(dt, p.data(), g.data(), m.data(), v.data(),
+                                     amsgrad ? vmax.data() : nullptr, kN, 1e-2, 0.9, 0.999, 1e-8,
+                                     wd, decoupled, step);
           const auto l = launches_during("adam_step", [&] {
             cuda::adam_step(dt, dp.get(), dg.get(), dm.get(), dv.get(),
                             amsgrad ? dvmax.get() : nullptr, kN, 1e-2, 0.9, 0.999, 1e-8, wd,

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include <ember/core/error.h>
-#include <ember/kernels/cpu/random.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cuda/random.h>
 
 #include "cuda/kernels_test_util.h"
@@ -36,7 +36,7 @@ void check_uniform(DType dt, double low, double high) {
                        std::to_string(seed) + " offset " + std::to_string(offset) + " shift " +
                        std::to_string(shift));
           std::vector<T> want(static_cast<size_t>(n));
-          cpu::uniform(dt, want.data(), n, seed, offset, low, high);
+          cpu::cpu_backend.uniform(dt, want.data(), n, seed, offset, low, high);
           DeviceBuffer<T> d(static_cast<size_t>(n), shift);
           const auto l = launches_during(
               "uniform", [&] { cuda::uniform(dt, d.get(), n, seed, offset, low, high, nullptr); });
@@ -68,7 +68,7 @@ void check_normal(DType dt) {
       SCOPED_TRACE(std::string(dtype_name(dt)) + " n " + std::to_string(n) + " seed " +
                    std::to_string(seed));
       std::vector<T> want(static_cast<size_t>(n));
-      cpu::normal(dt, want.data(), n, seed, 11, 0.5, 2.0);
+      cpu::cpu_backend.normal(dt, want.data(), n, seed, 11, 0.5, 2.0);
       DeviceBuffer<T> d(static_cast<size_t>(n), 1);
       const auto l = launches_during(
           "normal", [&] { cuda::normal(dt, d.get(), n, seed, 11, 0.5, 2.0, nullptr); });
@@ -95,7 +95,7 @@ TEST(CudaRandom, RandintIsBitIdenticalToCpu) {
         SCOPED_TRACE("range [" + std::to_string(low) + ", " + std::to_string(high) + ") n " +
                      std::to_string(n) + " offset " + std::to_string(offset));
         std::vector<int64_t> want(static_cast<size_t>(n));
-        cpu::randint(want.data(), n, 1234, offset, low, high);
+        cpu::cpu_backend.randint(want.data(), n, 1234, offset, low, high);
         DeviceBuffer<int64_t> d(static_cast<size_t>(n));
         const auto l = launches_during(
             "randint", [&] { cuda::randint(d.get(), n, 1234, offset, low, high, nullptr); });

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <ember/core/error.h>
-#include <ember/kernels/cpu/reduce.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cuda/reduce.h>
 
 #include "cuda/kernels_test_util.h"
@@ -60,7 +60,7 @@ void check_reduce(DType dt, ReduceOp op, const Geometry& g, double rtol) {
   const size_t n = static_cast<size_t>(g.outer * g.r * g.inner);
   const std::vector<T> x = inputs<T>(op, n, 11);
   std::vector<T> want(static_cast<size_t>(g.outer * g.inner));
-  cpu::reduce(op, dt, x.data(), want.data(), g.outer, g.r, g.inner);
+  cpu::cpu_backend.reduce(op, dt, x.data(), want.data(), g.outer, g.r, g.inner);
   DeviceBuffer<T> dx(x), dout(want.size());
   const auto l = launches_during(
       "", [&] { cuda::reduce(op, dt, dx.get(), dout.get(), g.outer, g.r, g.inner, nullptr); });
@@ -93,7 +93,7 @@ TEST(CudaReduce, EmptyReductionGivesIdentityAndMeanNan) {
   DeviceBuffer<float> dx(std::vector<float>{1.0f}), dout(6);
   for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Prod, ReduceOp::Mean}) {
     std::vector<float> want(6);
-    cpu::reduce(op, kFloat32, nullptr, want.data(), 2, 0, 3);
+    cpu::cpu_backend.reduce(op, kFloat32, nullptr, want.data(), 2, 0, 3);
     cuda::reduce(op, kFloat32, dx.get(), dout.get(), 2, 0, 3, nullptr);
     EXPECT_TRUE(all_close(dout.download(), want));
     cuda::reduce(op, kFloat32, dx.get(), dout.get(), 6, 0, 1, nullptr);
@@ -110,7 +110,7 @@ TEST(CudaReduce, WholeTensorUsesDeviceReduce) {
     SCOPED_TRACE(static_cast<int>(op));
     const std::vector<float> x = inputs<float>(op, static_cast<size_t>(n), 5);
     float want = 0;
-    cpu::reduce(op, kFloat32, x.data(), &want, 1, n, 1);
+    cpu::cpu_backend.reduce(op, kFloat32, x.data(), &want, 1, n, 1);
     DeviceBuffer<float> dx(x), dout(1);
     const auto l = launches_during("cub::DeviceReduce(tiles)", [&] {
       cuda::reduce(op, kFloat32, dx.get(), dout.get(), 1, n, 1, nullptr);
@@ -122,7 +122,7 @@ TEST(CudaReduce, WholeTensorUsesDeviceReduce) {
   std::vector<int64_t> xi(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) xi[static_cast<size_t>(i)] = i % 1000 - 400;
   int64_t want = 0;
-  cpu::reduce(ReduceOp::Sum, kInt64, xi.data(), &want, 1, n, 1);
+  cpu::cpu_backend.reduce(ReduceOp::Sum, kInt64, xi.data(), &want, 1, n, 1);
   DeviceBuffer<int64_t> dxi(xi), douti(1);
   cuda::reduce(ReduceOp::Sum, kInt64, dxi.get(), douti.get(), 1, n, 1, nullptr);
   EXPECT_EQ(douti.download()[0], want);
@@ -136,7 +136,7 @@ TEST(CudaReduce, MaxAndMinPropagateNan) {
     x[x.size() / 2] = nan;  // in one output only
     for (ReduceOp op : {ReduceOp::Max, ReduceOp::Min, ReduceOp::Sum}) {
       std::vector<float> want(static_cast<size_t>(g.outer * g.inner));
-      cpu::reduce(op, kFloat32, x.data(), want.data(), g.outer, g.r, g.inner);
+      cpu::cpu_backend.reduce(op, kFloat32, x.data(), want.data(), g.outer, g.r, g.inner);
       DeviceBuffer<float> dx(x), dout(want.size());
       cuda::reduce(op, kFloat32, dx.get(), dout.get(), g.outer, g.r, g.inner, nullptr);
       const std::vector<float> got = dout.download();
@@ -170,7 +170,8 @@ void check_with_index(DType dt, ReduceOp op, const Geometry& g, const std::vecto
   const size_t outs = static_cast<size_t>(g.outer * g.inner);
   std::vector<T> want_v(outs);
   std::vector<int64_t> want_i(outs);
-  cpu::reduce_with_index(op, dt, x.data(), want_v.data(), want_i.data(), g.outer, g.r, g.inner);
+  cpu::cpu_backend.reduce_with_index(op, dt, x.data(), want_v.data(), want_i.data(), g.outer, g.r,
+                                     g.inner);
   DeviceBuffer<T> dx(x), dv(outs);
   DeviceBuffer<int64_t> di(outs);
   const auto l = launches_during("", [&] {

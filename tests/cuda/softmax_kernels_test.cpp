@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <ember/core/error.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cpu/softmax.h>
 #include <ember/kernels/cuda/softmax.h>
 
@@ -47,8 +48,8 @@ void check_softmax(DType dt, const Geometry& g, bool log) {
   std::vector<T> x = testing::random_vector<T>(n, 3, -4.0, 4.0);
   x[0] += T(1000);  // one huge logit: only a max-subtracted softmax stays finite
   std::vector<T> y(n), gy = testing::random_vector<T>(n, 4), gx(n);
-  cpu::softmax(dt, x.data(), y.data(), g.outer, g.r, g.inner, log);
-  cpu::softmax_backward(dt, y.data(), gy.data(), gx.data(), g.outer, g.r, g.inner, log);
+  cpu::cpu_backend.softmax(dt, x.data(), y.data(), g.outer, g.r, g.inner, log);
+  cpu::cpu_backend.softmax_backward(dt, y.data(), gy.data(), gx.data(), g.outer, g.r, g.inner, log);
 
   DeviceBuffer<T> dx(x), dy(n), dgy(gy), dgx(n);
   const auto l = launches_during(
@@ -193,8 +194,8 @@ void check_cross_entropy(DType dt, int64_t n, int64_t c) {
     const std::vector<T> g = testing::random_vector<T>(static_cast<size_t>(n), 6);
     const int64_t* mean_count = stride == 0 ? &valid : nullptr;
     std::vector<T> want_g(static_cast<size_t>(n * c));
-    cpu::cross_entropy_backward(dt, logits.data(), t.data(), n, c, kIgnore, g.data(), stride,
-                                mean_count, want_g.data());
+    cpu::cpu_backend.cross_entropy_backward(dt, logits.data(), t.data(), n, c, kIgnore, g.data(),
+                                            stride, mean_count, want_g.data());
     DeviceBuffer<T> dg(g), dglogits(static_cast<size_t>(n * c));
     DeviceBuffer<int64_t> dcount(std::vector<int64_t>{valid});
     const auto lb = launches_during("cross_entropy_backward", [&] {
@@ -293,8 +294,8 @@ TEST(CudaCrossEntropy, BadTargetsRecordTheFirstAndStayInsideTheRow) {
   const std::vector<float> g{0.5f};
   const int64_t count = 10;
   std::vector<float> want_g(static_cast<size_t>(n * c));
-  cpu::cross_entropy_backward(kFloat32, logits.data(), t.data(), n, c, kIgnore, g.data(), 0, &count,
-                              want_g.data());
+  cpu::cpu_backend.cross_entropy_backward(kFloat32, logits.data(), t.data(), n, c, kIgnore,
+                                          g.data(), 0, &count, want_g.data());
   DeviceBuffer<float> dg(g), dglogits(static_cast<size_t>(n * c));
   DeviceBuffer<int64_t> dcount(std::vector<int64_t>{count});
   cuda::cross_entropy_backward(kFloat32, dlogits.get(), dt_.get(), n, c, kIgnore, dg.get(), 0,
@@ -328,8 +329,8 @@ TEST(CudaNllLoss, ForwardAndBackwardMatchCpu) {
   for (int64_t stride : {0, 1}) {
     const std::vector<double> g = testing::random_vector<double>(static_cast<size_t>(n), 1);
     std::vector<double> want_g(static_cast<size_t>(n * c));
-    cpu::nll_loss_backward(kFloat64, t.data(), n, c, kIgnore, g.data(), stride, &count,
-                           want_g.data());
+    cpu::cpu_backend.nll_loss_backward(kFloat64, t.data(), n, c, kIgnore, g.data(), stride, &count,
+                                       want_g.data());
     DeviceBuffer<double> dg(g), dglogp(static_cast<size_t>(n * c));
     const auto lb = launches_during("nll_loss_backward", [&] {
       cuda::nll_loss_backward(kFloat64, dt_.get(), n, c, kIgnore, dg.get(), stride, dcount.get(),

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <ember/kernels/common/error.h>
-#include <ember/kernels/cpu/elementwise.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include "kernels/test_util.h"
 
@@ -88,7 +88,8 @@ void check_binary(BinaryOp op, DType dt, const Case& c, double lo, double hi) {
   const bool cmp = is_comparison(op);
   std::vector<T> out(static_cast<size_t>(n));
   std::vector<uint8_t> outb(static_cast<size_t>(n));  // bool output, byte-addressed
-  cpu::binary(op, dt, c.a, a.data(), c.b, b.data(), cmp ? (void*)outb.data() : (void*)out.data());
+  cpu::cpu_backend.binary(op, dt, c.a, a.data(), c.b, b.data(),
+                          cmp ? (void*)outb.data() : (void*)out.data());
   for (int64_t p = 0; p < n; ++p) {
     const auto co = coords_of(c.a, p);
     const double want = ref_op<T>(op, a[offset_at(c.a, co)], b[offset_at(c.b, co)]);
@@ -135,9 +136,9 @@ TEST(Binary, BoolComparisons) {
   const bool b[4] = {false, true, false, true};
   bool out[4];
   const Layout l = make_layout({4});
-  cpu::binary(BinaryOp::Eq, kBool, l, a, l, b, out);
+  cpu::cpu_backend.binary(BinaryOp::Eq, kBool, l, a, l, b, out);
   EXPECT_EQ(std::vector<bool>(out, out + 4), (std::vector<bool>{true, false, false, true}));
-  cpu::binary(BinaryOp::Lt, kBool, l, a, l, b, out);
+  cpu::cpu_backend.binary(BinaryOp::Lt, kBool, l, a, l, b, out);
   EXPECT_EQ(std::vector<bool>(out, out + 4), (std::vector<bool>{false, true, false, false}));
 }
 
@@ -148,7 +149,7 @@ TEST(Binary, MaximumMinimumPropagateNaN) {
   double out[4];
   const Layout l = make_layout({4});
   for (BinaryOp op : {BinaryOp::Maximum, BinaryOp::Minimum}) {
-    cpu::binary(op, kFloat64, l, a, l, b, out);
+    cpu::cpu_backend.binary(op, kFloat64, l, a, l, b, out);
     EXPECT_TRUE(std::isnan(out[0]));
     EXPECT_TRUE(std::isnan(out[1]));
     EXPECT_EQ(out[2], op == BinaryOp::Maximum ? 3.0 : 2.0);
@@ -166,7 +167,7 @@ TEST(Binary, ScalarBothOrders) {
     for (bool first : {false, true}) {
       const double s = 1.25;
       void* o = is_comparison(op) ? (void*)outb.data() : (void*)out.data();
-      cpu::binary_scalar(op, kFloat64, x.data(), s, first, o, n);
+      cpu::cpu_backend.binary_scalar(op, kFloat64, x.data(), s, first, o, n);
       for (int64_t i = 0; i < n; i += 997) {
         const double want = first ? ref_op<double>(op, s, x[i]) : ref_op<double>(op, x[i], s);
         const double got = is_comparison(op) ? double(outb[i]) : out[i];
@@ -176,10 +177,10 @@ TEST(Binary, ScalarBothOrders) {
   }
   const std::vector<int64_t> xi = {-3, 0, 4};
   std::vector<int64_t> oi(3);
-  cpu::binary_scalar(BinaryOp::Sub, kInt64, xi.data(), 2.0, true, oi.data(), 3);
+  cpu::cpu_backend.binary_scalar(BinaryOp::Sub, kInt64, xi.data(), 2.0, true, oi.data(), 3);
   EXPECT_EQ(oi, (std::vector<int64_t>{5, 2, -2}));
   float xf = 3.0f, of = 0;
-  cpu::binary_scalar(BinaryOp::Div, kFloat32, &xf, 2.0, false, &of, 1);
+  cpu::cpu_backend.binary_scalar(BinaryOp::Div, kFloat32, &xf, 2.0, false, &of, 1);
   EXPECT_EQ(of, 1.5f);
 }
 
@@ -187,10 +188,11 @@ TEST(Binary, UnsupportedThrows) {
   const Layout l = make_layout({1});
   int64_t i = 1, o = 0;
   bool b = true, ob = false;
-  EXPECT_THROW(cpu::binary(BinaryOp::Div, kInt64, l, &i, l, &i, &o), DTypeError);
-  EXPECT_THROW(cpu::binary(BinaryOp::Pow, kInt64, l, &i, l, &i, &o), DTypeError);
-  EXPECT_THROW(cpu::binary(BinaryOp::Add, kBool, l, &b, l, &b, &ob), DTypeError);
-  EXPECT_THROW(cpu::binary_scalar(BinaryOp::Div, kInt64, &i, 2.0, false, &o, 1), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.binary(BinaryOp::Div, kInt64, l, &i, l, &i, &o), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.binary(BinaryOp::Pow, kInt64, l, &i, l, &i, &o), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.binary(BinaryOp::Add, kBool, l, &b, l, &b, &ob), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.binary_scalar(BinaryOp::Div, kInt64, &i, 2.0, false, &o, 1),
+               DTypeError);
 }
 
 template <class T>
@@ -203,8 +205,8 @@ void check_where(DType dt, const Layout& cl, const Layout& al, const Layout& bl,
   for (int64_t i = 0; i < be; ++i) b[i] = static_cast<T>(-(i % 3));
   const int64_t n = numel(al);
   std::vector<T> out(static_cast<size_t>(n));
-  cpu::where(dt, cl, reinterpret_cast<const bool*>(cbytes.data()), al, a.data(), bl, b.data(),
-             out.data());
+  cpu::cpu_backend.where(dt, cl, reinterpret_cast<const bool*>(cbytes.data()), al, a.data(), bl,
+                         b.data(), out.data());
   for (int64_t p = 0; p < n; ++p) {
     const auto co = coords_of(al, p);
     const T want = cbytes[offset_at(cl, co)] ? a[offset_at(al, co)] : b[offset_at(bl, co)];

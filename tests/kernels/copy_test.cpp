@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include <ember/kernels/cpu/copy.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include "kernels/test_util.h"
 
@@ -85,7 +85,7 @@ void check_copy(DType sdt, const Layout& sl, int64_t s_elems, DType ddt, const L
   Buf src(sdt, s_elems), dst(ddt, d_elems);
   for (int64_t k = 0; k < s_elems; ++k) src.set(k, source_value(sdt, k));
   for (int64_t k = 0; k < d_elems; ++k) dst.set(k, 1.0);  // sentinel for untouched elements
-  cpu::copy(sdt, sl, src.data(), ddt, dl, dst.data());
+  cpu::cpu_backend.copy(sdt, sl, src.data(), ddt, dl, dst.data());
   std::vector<bool> touched(static_cast<size_t>(d_elems), false);
   for (int64_t p = 0; p < numel(sl); ++p) {
     const auto c = coords_of(sl, p);
@@ -138,9 +138,9 @@ TEST(Copy, FloatToIntTruncatesAndToBoolIsNonZero) {
   const double src[4] = {-2.7, 2.7, 0.0, -0.0};
   int64_t di[4];
   bool db[4];
-  cpu::copy(kFloat64, make_layout({4}), src, kInt64, make_layout({4}), di);
+  cpu::cpu_backend.copy(kFloat64, make_layout({4}), src, kInt64, make_layout({4}), di);
   EXPECT_EQ(std::vector<int64_t>(di, di + 4), (std::vector<int64_t>{-2, 2, 0, 0}));
-  cpu::copy(kFloat64, make_layout({4}), src, kBool, make_layout({4}), db);
+  cpu::cpu_backend.copy(kFloat64, make_layout({4}), src, kBool, make_layout({4}), db);
   EXPECT_EQ(std::vector<bool>(db, db + 4), (std::vector<bool>{true, true, false, false}));
 }
 
@@ -149,32 +149,32 @@ TEST(Fill, StridedEveryDtype) {
     Buf b(dt, 30);
     for (int64_t k = 0; k < 30; ++k) b.set(k, 0.0);
     const Layout l = make_layout({3, 4}, {10, 2});  // every other element of rows 0, 1, 2
-    cpu::fill(dt, l, b.data(), 3.5);
+    cpu::cpu_backend.fill(dt, l, b.data(), 3.5);
     for (int64_t k = 0; k < 30; ++k) {
       const bool in = (k % 10) < 8 && (k % 10) % 2 == 0;
       ASSERT_EQ(b.get(k), in ? converted(3.5, dt) : 0.0) << dtype_name(dt) << " k " << k;
     }
   }
   std::vector<float> big(100000, 0.0f);
-  cpu::fill(kFloat32, make_layout({100000}), big.data(), -1.25);
+  cpu::cpu_backend.fill(kFloat32, make_layout({100000}), big.data(), -1.25);
   for (float v : big) ASSERT_EQ(v, -1.25f);
 }
 
 TEST(Arange, EveryDtype) {
   std::vector<double> d(5);
-  cpu::arange(kFloat64, d.data(), 5, 1.0, 0.5);
+  cpu::cpu_backend.arange(kFloat64, d.data(), 5, 1.0, 0.5);
   EXPECT_EQ(d, (std::vector<double>{1.0, 1.5, 2.0, 2.5, 3.0}));
   std::vector<float> f(4);
-  cpu::arange(kFloat32, f.data(), 4, 0.0, 0.1);
+  cpu::cpu_backend.arange(kFloat32, f.data(), 4, 0.0, 0.1);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(f[i], float(0.1 * i));  // no accumulated drift
   std::vector<int64_t> i64(4);
-  cpu::arange(kInt64, i64.data(), 4, 10.0, -3.0);
+  cpu::cpu_backend.arange(kInt64, i64.data(), 4, 10.0, -3.0);
   EXPECT_EQ(i64, (std::vector<int64_t>{10, 7, 4, 1}));
   bool b[3];
-  cpu::arange(kBool, b, 3, 0.0, 1.0);
+  cpu::cpu_backend.arange(kBool, b, 3, 0.0, 1.0);
   EXPECT_EQ(std::vector<bool>(b, b + 3), (std::vector<bool>{false, true, true}));
   std::vector<int64_t> big(100001);
-  cpu::arange(kInt64, big.data(), 100001, 0.0, 1.0);
+  cpu::cpu_backend.arange(kInt64, big.data(), 100001, 0.0, 1.0);
   for (int64_t k = 0; k < 100001; ++k) ASSERT_EQ(big[k], k);
 }
 

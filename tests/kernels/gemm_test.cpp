@@ -12,6 +12,7 @@
 
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/common/gemm_args.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cpu/gemm.h>
 
 #include "kernels/test_util.h"
@@ -54,7 +55,8 @@ void check_gemm(DType dt, const Dims& d, bool ta, bool tb, double alpha, double 
   std::vector<double> want(c.begin(), c.end());
   naive_gemm(ta, tb, d.m, d.n, d.k, alpha, a.data(), lda, b.data(), ldb, beta, want.data(), ldc);
   const std::vector<T> c_before = c;
-  cpu::gemm(dt, ta, tb, d.m, d.n, d.k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+  cpu::cpu_backend.gemm(dt, ta, tb, d.m, d.n, d.k, alpha, a.data(), lda, b.data(), ldb, beta,
+                        c.data(), ldc);
   for (int64_t i = 0; i < d.m; ++i) {
     for (int64_t j = 0; j < ldc; ++j) {
       const int64_t x = i * ldc + j;
@@ -105,18 +107,19 @@ TEST(Gemm, KZeroScalesC) {
     std::vector<double> cd = {1, 2, 3, 4, 5, 6};
     std::vector<float> cf(cd.begin(), cd.end());
     void* c = dt == kFloat32 ? (void*)cf.data() : (void*)cd.data();
-    cpu::gemm(dt, false, false, 2, 3, 0, 1.0, nullptr, 1, nullptr, 3, 0.5, c, 3);
+    cpu::cpu_backend.gemm(dt, false, false, 2, 3, 0, 1.0, nullptr, 1, nullptr, 3, 0.5, c, 3);
     for (int i = 0; i < 6; ++i) {
       EXPECT_EQ(dt == kFloat32 ? double(cf[i]) : cd[i], 0.5 * (i + 1));
     }
     // beta == 0 clears even NaN.
     for (auto& x : cf) x = NAN;
     for (auto& x : cd) x = NAN;
-    cpu::gemm(dt, true, true, 2, 3, 0, 1.0, nullptr, 1, nullptr, 3, 0.0, c, 3);
+    cpu::cpu_backend.gemm(dt, true, true, 2, 3, 0, 1.0, nullptr, 1, nullptr, 3, 0.0, c, 3);
     for (int i = 0; i < 6; ++i) EXPECT_EQ(dt == kFloat32 ? double(cf[i]) : cd[i], 0.0);
   }
   float x = 0;
-  EXPECT_THROW(cpu::gemm(kInt64, false, false, 1, 1, 1, 1, &x, 1, &x, 1, 0, &x, 1), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.gemm(kInt64, false, false, 1, 1, 1, 1, &x, 1, &x, 1, 0, &x, 1),
+               DTypeError);
 }
 
 TEST(Gemm, BatchedWithSharedOperand) {
@@ -127,11 +130,11 @@ TEST(Gemm, BatchedWithSharedOperand) {
     std::vector<double> cd(batch * m * n, 0.0);
     std::vector<float> af(ad.begin(), ad.end()), bf(bd.begin(), bd.end()), cf(cd.size());
     if (dt == kFloat32) {
-      cpu::gemm_batched(dt, false, false, m, n, k, 1.0, af.data(), k, m * k, bf.data(), n, 0, 0.0,
-                        cf.data(), n, m * n, batch);
+      cpu::cpu_backend.gemm_batched(dt, false, false, m, n, k, 1.0, af.data(), k, m * k, bf.data(),
+                                    n, 0, 0.0, cf.data(), n, m * n, batch);
     } else {
-      cpu::gemm_batched(dt, false, false, m, n, k, 1.0, ad.data(), k, m * k, bd.data(), n, 0, 0.0,
-                        cd.data(), n, m * n, batch);
+      cpu::cpu_backend.gemm_batched(dt, false, false, m, n, k, 1.0, ad.data(), k, m * k, bd.data(),
+                                    n, 0, 0.0, cd.data(), n, m * n, batch);
     }
     for (int64_t bi = 0; bi < batch; ++bi) {
       std::vector<double> want(m * n);

@@ -13,7 +13,7 @@
 
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/common/philox.h>
-#include <ember/kernels/cpu/random.h>
+#include <ember/kernels/cpu/backend.h>
 
 namespace ember::kernels {
 namespace {
@@ -76,8 +76,8 @@ TEST(Random, UniformFollowsTheCounterScheme) {
   const int64_t n = 1003;  // not a multiple of 4: the tail block is partly used
   std::vector<float> f(n);
   std::vector<double> d(n);
-  cpu::uniform(kFloat32, f.data(), n, seed, offset, -2.0, 3.0);
-  cpu::uniform(kFloat64, d.data(), n, seed, offset, 0.0, 1.0);
+  cpu::cpu_backend.uniform(kFloat32, f.data(), n, seed, offset, -2.0, 3.0);
+  cpu::cpu_backend.uniform(kFloat64, d.data(), n, seed, offset, 0.0, 1.0);
   for (int64_t i = 0; i < n; ++i) {
     const Philox4 hi = philox4x32(offset + i / 4, seed, 0);
     const Philox4 lo = philox4x32(offset + i / 4, seed, 1);
@@ -91,23 +91,23 @@ TEST(Random, UniformFollowsTheCounterScheme) {
 TEST(Random, ReproducibleAndOffsetShiftsTheStream) {
   const int64_t n = 100000;  // several parallel chunks
   std::vector<float> a(n), b(n), c(n);
-  cpu::uniform(kFloat32, a.data(), n, 7, 0, 0.0, 1.0);
-  cpu::uniform(kFloat32, b.data(), n, 7, 0, 0.0, 1.0);
+  cpu::cpu_backend.uniform(kFloat32, a.data(), n, 7, 0, 0.0, 1.0);
+  cpu::cpu_backend.uniform(kFloat32, b.data(), n, 7, 0, 0.0, 1.0);
   EXPECT_EQ(a, b);
   // One counter further is four elements further.
-  cpu::uniform(kFloat32, c.data(), n, 7, 1, 0.0, 1.0);
+  cpu::cpu_backend.uniform(kFloat32, c.data(), n, 7, 1, 0.0, 1.0);
   EXPECT_NE(a, c);
   for (int64_t i = 0; i + 4 < n; ++i) ASSERT_EQ(c[i], a[i + 4]);
   // Another seed: a different stream.
-  cpu::uniform(kFloat32, c.data(), n, 8, 0, 0.0, 1.0);
+  cpu::cpu_backend.uniform(kFloat32, c.data(), n, 8, 0, 0.0, 1.0);
   int64_t same = 0;
   for (int64_t i = 0; i < n; ++i) same += a[i] == c[i];
   EXPECT_LT(same, 100);
   std::vector<double> na(n), nb(n);
-  cpu::normal(kFloat64, na.data(), n, 9, 5, 0.0, 1.0);
-  cpu::normal(kFloat64, nb.data(), n, 9, 5, 0.0, 1.0);
+  cpu::cpu_backend.normal(kFloat64, na.data(), n, 9, 5, 0.0, 1.0);
+  cpu::cpu_backend.normal(kFloat64, nb.data(), n, 9, 5, 0.0, 1.0);
   EXPECT_EQ(na, nb);
-  cpu::normal(kFloat64, nb.data(), n, 9, 6, 0.0, 1.0);
+  cpu::cpu_backend.normal(kFloat64, nb.data(), n, 9, 6, 0.0, 1.0);
   EXPECT_NE(na, nb);
 }
 
@@ -124,8 +124,8 @@ TEST(Random, UniformRangeAndMoments) {
   const int64_t n = 100000;
   std::vector<float> f(n);
   std::vector<double> d(n);
-  cpu::uniform(kFloat32, f.data(), n, 42, 0, 0.0, 1.0);
-  cpu::uniform(kFloat64, d.data(), n, 42, 0, -3.0, 5.0);
+  cpu::cpu_backend.uniform(kFloat32, f.data(), n, 42, 0, 0.0, 1.0);
+  cpu::cpu_backend.uniform(kFloat64, d.data(), n, 42, 0, -3.0, 5.0);
   double m, s;
   moments(f, &m, &s);
   EXPECT_NEAR(m, 0.5, 0.005);  // sd of the mean: 0.29 / sqrt(1e5) = 0.0009
@@ -141,8 +141,8 @@ TEST(Random, NormalMoments) {
   const int64_t n = 100000;
   std::vector<float> f(n);
   std::vector<double> d(n);
-  cpu::normal(kFloat32, f.data(), n, 3, 0, 0.0, 1.0);
-  cpu::normal(kFloat64, d.data(), n, 3, 0, 2.0, 0.5);
+  cpu::cpu_backend.normal(kFloat32, f.data(), n, 3, 0, 0.0, 1.0);
+  cpu::cpu_backend.normal(kFloat64, d.data(), n, 3, 0, 2.0, 0.5);
   double m, s;
   moments(f, &m, &s);
   EXPECT_NEAR(m, 0.0, 0.015);  // sd of the mean: 0.003
@@ -163,7 +163,7 @@ TEST(Random, NormalMoments) {
 TEST(Random, RandintRange) {
   const int64_t n = 100000;
   std::vector<int64_t> v(n);
-  cpu::randint(v.data(), n, 5, 0, -3, 4);
+  cpu::cpu_backend.randint(v.data(), n, 5, 0, -3, 4);
   std::vector<int64_t> counts(7, 0);
   for (int64_t x : v) {
     ASSERT_GE(x, -3);
@@ -173,7 +173,7 @@ TEST(Random, RandintRange) {
   for (int64_t c : counts) EXPECT_NEAR(double(c), n / 7.0, 600.0);  // ~5 sigma
   // Full int64 span: no overflow in the range computation.
   const int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
-  cpu::randint(v.data(), 1000, 5, 0, lo, hi);
+  cpu::cpu_backend.randint(v.data(), 1000, 5, 0, lo, hi);
   std::set<int64_t> distinct(v.begin(), v.begin() + 1000);
   EXPECT_GT(distinct.size(), 990u);
   int64_t negatives = 0;
@@ -181,11 +181,11 @@ TEST(Random, RandintRange) {
   EXPECT_GT(negatives, 400);
   EXPECT_LT(negatives, 600);
   std::vector<int64_t> one(10);
-  cpu::randint(one.data(), 10, 5, 0, 9, 10);
+  cpu::cpu_backend.randint(one.data(), 10, 5, 0, 9, 10);
   for (int64_t x : one) EXPECT_EQ(x, 9);
-  EXPECT_THROW(cpu::randint(one.data(), 10, 5, 0, 3, 3), ValueError);
+  EXPECT_THROW(cpu::cpu_backend.randint(one.data(), 10, 5, 0, 3, 3), ValueError);
   bool b[4];
-  EXPECT_THROW(cpu::uniform(kBool, b, 4, 1, 0, 0, 1), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.uniform(kBool, b, 4, 1, 0, 0, 1), DTypeError);
 }
 
 }  // namespace

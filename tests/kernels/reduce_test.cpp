@@ -10,7 +10,7 @@
 #include <vector>
 
 #include <ember/kernels/common/error.h>
-#include <ember/kernels/cpu/reduce.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include "kernels/test_util.h"
 
@@ -63,8 +63,8 @@ TEST(Reduce, AllOpsAllShapes) {
          {ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Prod, ReduceOp::Max, ReduceOp::Min}) {
       std::vector<double> od(s.outer * s.inner);
       std::vector<float> of(s.outer * s.inner);
-      cpu::reduce(op, kFloat64, xd.data(), od.data(), s.outer, s.r, s.inner);
-      cpu::reduce(op, kFloat32, xf.data(), of.data(), s.outer, s.r, s.inner);
+      cpu::cpu_backend.reduce(op, kFloat64, xd.data(), od.data(), s.outer, s.r, s.inner);
+      cpu::cpu_backend.reduce(op, kFloat32, xf.data(), of.data(), s.outer, s.r, s.inner);
       for (int64_t o = 0; o < s.outer; ++o) {
         for (int64_t i = 0; i < s.inner; ++i) {
           const double want = naive(op, xd, s, o, i);
@@ -85,17 +85,17 @@ TEST(Reduce, Float32SumAccumulatesInDouble) {
   const int64_t n = 1000000;
   const std::vector<float> x(n, 0.1f);
   float out = 0;
-  cpu::reduce(ReduceOp::Sum, kFloat32, x.data(), &out, 1, n, 1);
+  cpu::cpu_backend.reduce(ReduceOp::Sum, kFloat32, x.data(), &out, 1, n, 1);
   EXPECT_EQ(out, static_cast<float>(double(0.1f) * n));
 }
 
 TEST(Reduce, EmptyReduction) {
   double out[2] = {7, 7};
-  cpu::reduce(ReduceOp::Sum, kFloat64, nullptr, out, 2, 0, 1);
+  cpu::cpu_backend.reduce(ReduceOp::Sum, kFloat64, nullptr, out, 2, 0, 1);
   EXPECT_EQ(out[0], 0.0);
-  cpu::reduce(ReduceOp::Prod, kFloat64, nullptr, out, 2, 0, 1);
+  cpu::cpu_backend.reduce(ReduceOp::Prod, kFloat64, nullptr, out, 2, 0, 1);
   EXPECT_EQ(out[1], 1.0);
-  cpu::reduce(ReduceOp::Mean, kFloat64, nullptr, out, 1, 0, 2);
+  cpu::cpu_backend.reduce(ReduceOp::Mean, kFloat64, nullptr, out, 1, 0, 2);
   EXPECT_TRUE(std::isnan(out[0]));
 }
 
@@ -103,9 +103,9 @@ TEST(Reduce, MaxMinPropagateNaN) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::vector<double> x = {1, nan, 3, 4, 5, 6};  // (1, 3, 2) and (1, 6, 1)
   double out[2];
-  cpu::reduce(ReduceOp::Max, kFloat64, x.data(), out, 1, 6, 1);
+  cpu::cpu_backend.reduce(ReduceOp::Max, kFloat64, x.data(), out, 1, 6, 1);
   EXPECT_TRUE(std::isnan(out[0]));
-  cpu::reduce(ReduceOp::Min, kFloat64, x.data(), out, 1, 3, 2);
+  cpu::cpu_backend.reduce(ReduceOp::Min, kFloat64, x.data(), out, 1, 3, 2);
   EXPECT_EQ(out[0], 1.0);
   EXPECT_TRUE(std::isnan(out[1]));
 }
@@ -113,18 +113,19 @@ TEST(Reduce, MaxMinPropagateNaN) {
 TEST(Reduce, Int64) {
   const std::vector<int64_t> x = {3, -1, 4, 1, -5, 9};  // (2, 3, 1)
   int64_t out[2];
-  cpu::reduce(ReduceOp::Sum, kInt64, x.data(), out, 2, 3, 1);
+  cpu::cpu_backend.reduce(ReduceOp::Sum, kInt64, x.data(), out, 2, 3, 1);
   EXPECT_EQ(out[0], 6);
   EXPECT_EQ(out[1], 5);
-  cpu::reduce(ReduceOp::Max, kInt64, x.data(), out, 1, 3, 2);  // columns {3,4,-5}, {-1,1,9}
+  cpu::cpu_backend.reduce(ReduceOp::Max, kInt64, x.data(), out, 1, 3,
+                          2);  // columns {3,4,-5}, {-1,1,9}
   EXPECT_EQ(out[0], 4);
   EXPECT_EQ(out[1], 9);
-  cpu::reduce(ReduceOp::Prod, kInt64, x.data(), out, 2, 3, 1);
+  cpu::cpu_backend.reduce(ReduceOp::Prod, kInt64, x.data(), out, 2, 3, 1);
   EXPECT_EQ(out[0], -12);
   EXPECT_EQ(out[1], -45);
-  EXPECT_THROW(cpu::reduce(ReduceOp::Mean, kInt64, x.data(), out, 2, 3, 1), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.reduce(ReduceOp::Mean, kInt64, x.data(), out, 2, 3, 1), DTypeError);
   bool b[2] = {true, false};
-  EXPECT_THROW(cpu::reduce(ReduceOp::Sum, kBool, b, out, 1, 2, 1), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.reduce(ReduceOp::Sum, kBool, b, out, 1, 2, 1), DTypeError);
 }
 
 // Naive argmax/argmin: first index of the extreme, or of the first NaN.
@@ -156,8 +157,8 @@ TEST(ReduceWithIndex, MatchesNaiveWithTiesAndNaN) {
     for (bool mx : {true, false}) {
       std::vector<double> vals(s.outer * s.inner);
       std::vector<int64_t> idx(s.outer * s.inner);
-      cpu::reduce_with_index(mx ? ReduceOp::Max : ReduceOp::Min, kFloat64, x.data(), vals.data(),
-                             idx.data(), s.outer, s.r, s.inner);
+      cpu::cpu_backend.reduce_with_index(mx ? ReduceOp::Max : ReduceOp::Min, kFloat64, x.data(),
+                                         vals.data(), idx.data(), s.outer, s.r, s.inner);
       for (int64_t o = 0; o < s.outer; ++o) {
         for (int64_t i = 0; i < s.inner; ++i) {
           double v;
@@ -179,29 +180,30 @@ TEST(ReduceWithIndex, FirstOnTiesNaNWinsNullValues) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const std::vector<float> x = {2, 5, 5, 1, 1, 5};
   int64_t idx;
-  cpu::reduce_with_index(ReduceOp::Max, kFloat32, x.data(), nullptr, &idx, 1, 6, 1);
+  cpu::cpu_backend.reduce_with_index(ReduceOp::Max, kFloat32, x.data(), nullptr, &idx, 1, 6, 1);
   EXPECT_EQ(idx, 1);
-  cpu::reduce_with_index(ReduceOp::Min, kFloat32, x.data(), nullptr, &idx, 1, 6, 1);
+  cpu::cpu_backend.reduce_with_index(ReduceOp::Min, kFloat32, x.data(), nullptr, &idx, 1, 6, 1);
   EXPECT_EQ(idx, 3);
   const std::vector<float> y = {2, nan, 7, nan};
   float v;
-  cpu::reduce_with_index(ReduceOp::Max, kFloat32, y.data(), &v, &idx, 1, 4, 1);
+  cpu::cpu_backend.reduce_with_index(ReduceOp::Max, kFloat32, y.data(), &v, &idx, 1, 4, 1);
   EXPECT_EQ(idx, 1);
   EXPECT_TRUE(std::isnan(v));
-  cpu::reduce_with_index(ReduceOp::Min, kFloat32, y.data(), &v, &idx, 1, 4, 1);
+  cpu::cpu_backend.reduce_with_index(ReduceOp::Min, kFloat32, y.data(), &v, &idx, 1, 4, 1);
   EXPECT_EQ(idx, 1);
   // Columns: (1, 4, 1) read as (1, 2, 2): column 0 = {2, 7}, column 1 = {nan, nan}.
   int64_t idx2[2];
-  cpu::reduce_with_index(ReduceOp::Max, kFloat32, y.data(), nullptr, idx2, 1, 2, 2);
+  cpu::cpu_backend.reduce_with_index(ReduceOp::Max, kFloat32, y.data(), nullptr, idx2, 1, 2, 2);
   EXPECT_EQ(idx2[0], 1);
   EXPECT_EQ(idx2[1], 0);
   const std::vector<int64_t> xi = {4, 9, 9, -3};
   int64_t vi;
-  cpu::reduce_with_index(ReduceOp::Max, kInt64, xi.data(), &vi, &idx, 1, 4, 1);
+  cpu::cpu_backend.reduce_with_index(ReduceOp::Max, kInt64, xi.data(), &vi, &idx, 1, 4, 1);
   EXPECT_EQ(vi, 9);
   EXPECT_EQ(idx, 1);
-  EXPECT_THROW(cpu::reduce_with_index(ReduceOp::Sum, kFloat32, x.data(), nullptr, &idx, 1, 6, 1),
-               DTypeError);
+  EXPECT_THROW(
+      cpu::cpu_backend.reduce_with_index(ReduceOp::Sum, kFloat32, x.data(), nullptr, &idx, 1, 6, 1),
+      DTypeError);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cpu/softmax.h>
 
 #include "kernels/test_util.h"
@@ -41,8 +42,8 @@ TEST(Softmax, MatchesNaiveAndRowsSumToOne) {
     for (bool log : {false, true}) {
       std::vector<double> y(n);
       std::vector<float> yf(n);
-      cpu::softmax(kFloat64, x.data(), y.data(), s.outer, s.r, s.inner, log);
-      cpu::softmax(kFloat32, xf.data(), yf.data(), s.outer, s.r, s.inner, log);
+      cpu::cpu_backend.softmax(kFloat64, x.data(), y.data(), s.outer, s.r, s.inner, log);
+      cpu::cpu_backend.softmax(kFloat32, xf.data(), yf.data(), s.outer, s.r, s.inner, log);
       for (int64_t o = 0; o < s.outer; ++o) {
         for (int64_t i = 0; i < s.inner; ++i) {
           double total = 0;
@@ -63,8 +64,8 @@ TEST(Softmax, MatchesNaiveAndRowsSumToOne) {
 TEST(Softmax, InPlace) {
   std::vector<double> x = {1, 2, 3, 4, 5, 6};
   std::vector<double> y(6);
-  cpu::softmax(kFloat64, x.data(), y.data(), 2, 3, 1, false);
-  cpu::softmax(kFloat64, x.data(), x.data(), 2, 3, 1, false);
+  cpu::cpu_backend.softmax(kFloat64, x.data(), y.data(), 2, 3, 1, false);
+  cpu::cpu_backend.softmax(kFloat64, x.data(), x.data(), 2, 3, 1, false);
   EXPECT_EQ(x, y);
 }
 
@@ -78,14 +79,15 @@ TEST(Softmax, BackwardMatchesFiniteDifferences) {
     for (bool log : {false, true}) {
       auto loss = [&](const std::vector<double>& xx) {
         std::vector<double> yy(n);
-        cpu::softmax(kFloat64, xx.data(), yy.data(), s.outer, s.r, s.inner, log);
+        cpu::cpu_backend.softmax(kFloat64, xx.data(), yy.data(), s.outer, s.r, s.inner, log);
         double l = 0;
         for (int64_t k = 0; k < n; ++k) l += w[k] * yy[k];
         return l;
       };
       std::vector<double> y(n), gx(n);
-      cpu::softmax(kFloat64, x.data(), y.data(), s.outer, s.r, s.inner, log);
-      cpu::softmax_backward(kFloat64, y.data(), w.data(), gx.data(), s.outer, s.r, s.inner, log);
+      cpu::cpu_backend.softmax(kFloat64, x.data(), y.data(), s.outer, s.r, s.inner, log);
+      cpu::cpu_backend.softmax_backward(kFloat64, y.data(), w.data(), gx.data(), s.outer, s.r,
+                                        s.inner, log);
       for (int64_t k = 0; k < n; ++k) {
         std::vector<double> xp = x, xm = x;
         xp[k] += 1e-6;
@@ -94,7 +96,8 @@ TEST(Softmax, BackwardMatchesFiniteDifferences) {
         ASSERT_NEAR(gx[k], fd, 1e-7) << "log " << log << " k " << k;
       }
       std::vector<float> yf(y.begin(), y.end()), wf(w.begin(), w.end()), gf(n);
-      cpu::softmax_backward(kFloat32, yf.data(), wf.data(), gf.data(), s.outer, s.r, s.inner, log);
+      cpu::cpu_backend.softmax_backward(kFloat32, yf.data(), wf.data(), gf.data(), s.outer, s.r,
+                                        s.inner, log);
       for (int64_t k = 0; k < n; ++k) ASSERT_NEAR(gf[k], gx[k], 1e-5);
     }
   }
@@ -200,9 +203,9 @@ TEST(CrossEntropy, BackwardMatchesFiniteDifferences) {
     };
     const double one = 1.0;
     std::vector<double> g(n * c, 123.0);
-    cpu::cross_entropy_backward(kFloat64, logits.data(), t.data(), n, c, ignore,
-                                mean ? &one : row_grad.data(), mean ? 0 : 1,
-                                mean ? &valid : nullptr, g.data());
+    cpu::cpu_backend.cross_entropy_backward(kFloat64, logits.data(), t.data(), n, c, ignore,
+                                            mean ? &one : row_grad.data(), mean ? 0 : 1,
+                                            mean ? &valid : nullptr, g.data());
     for (int64_t k = 0; k < n * c; ++k) {
       std::vector<double> lp = logits, lm = logits;
       lp[k] += 1e-6;
@@ -222,7 +225,8 @@ TEST(CrossEntropy, Float32BackwardAndLargeBatch) {
   for (int64_t i = 0; i < n; ++i) t[i] = (i * 7) % c;
   const float gf = 1.0f;
   std::vector<float> g(n * c);
-  cpu::cross_entropy_backward(kFloat32, lf.data(), t.data(), n, c, -100, &gf, 0, &n, g.data());
+  cpu::cpu_backend.cross_entropy_backward(kFloat32, lf.data(), t.data(), n, c, -100, &gf, 0, &n,
+                                          g.data());
   for (int64_t i = 0; i < n; i += 37) {
     double m = -INFINITY, s = 0;
     for (int64_t j = 0; j < c; ++j) m = std::max(m, lr[i * c + j]);
@@ -248,12 +252,12 @@ TEST(NllLoss, ForwardBackward) {
   const std::vector<double> grad = {2.0, 5.0, -1.0};
   std::vector<double> g(n * c, 42.0);
   const int64_t two = 2;
-  cpu::nll_loss_backward(kFloat64, t.data(), n, c, 7, grad.data(), 1, &two, g.data());
+  cpu::cpu_backend.nll_loss_backward(kFloat64, t.data(), n, c, 7, grad.data(), 1, &two, g.data());
   const std::vector<double> want = {0, 0, -1, 0, 0, 0, 0, 0, 0.5, 0, 0, 0};
   EXPECT_EQ(g, want);
   std::vector<float> gf(n * c, 42.0f);
   const float g0 = 3.0f;
-  cpu::nll_loss_backward(kFloat32, t.data(), n, c, 7, &g0, 0, nullptr, gf.data());
+  cpu::cpu_backend.nll_loss_backward(kFloat32, t.data(), n, c, 7, &g0, 0, nullptr, gf.data());
   EXPECT_EQ(gf[2], -3.0f);
   EXPECT_EQ(gf[8], -3.0f);
   EXPECT_EQ(gf[0], 0.0f);

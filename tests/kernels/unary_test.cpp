@@ -9,25 +9,22 @@
 #include <vector>
 
 #include <ember/kernels/common/error.h>
-#include <ember/kernels/cpu/elementwise.h>
+#include <ember/kernels/cpu/backend.h>
 
 #include "kernels/test_util.h"
 
 namespace ember::kernels {
 namespace {
 
-using cpu::unary;
-using cpu::unary_backward;
-
 double fwd(UnaryOp op, double x, UnaryParams p = {}) {
   double y = 0;
-  unary(op, kFloat64, &x, &y, 1, p);
+  cpu::cpu_backend.unary(op, kFloat64, &x, &y, 1, p);
   return y;
 }
 
 double bwd(UnaryOp op, double x, double gy, UnaryParams p = {}) {
   double y = fwd(op, x, p), gx = 0;
-  unary_backward(op, kFloat64, &x, &y, &gy, &gx, 1, p);
+  cpu::cpu_backend.unary_backward(op, kFloat64, &x, &y, &gy, &gx, 1, p);
   return gx;
 }
 
@@ -165,9 +162,9 @@ TEST(Unary, BackwardWithoutSavedOutput) {
     const std::vector<double> x = {0.3, 1.1, 2.0};
     const std::vector<double> gy = {1.0, -2.0, 0.5};
     std::vector<double> y(3), g1(3), g2(3);
-    unary(op, kFloat64, x.data(), y.data(), 3);
-    unary_backward(op, kFloat64, x.data(), y.data(), gy.data(), g1.data(), 3);
-    unary_backward(op, kFloat64, x.data(), nullptr, gy.data(), g2.data(), 3);
+    cpu::cpu_backend.unary(op, kFloat64, x.data(), y.data(), 3);
+    cpu::cpu_backend.unary_backward(op, kFloat64, x.data(), y.data(), gy.data(), g1.data(), 3);
+    cpu::cpu_backend.unary_backward(op, kFloat64, x.data(), nullptr, gy.data(), g2.data(), 3);
     for (int i = 0; i < 3; ++i) EXPECT_DOUBLE_EQ(g1[i], g2[i]) << static_cast<int>(op);
   }
 }
@@ -190,10 +187,12 @@ TEST(Unary, Float32MatchesFloat64) {
     std::vector<double> xr(xf.begin(), xf.end());  // the float inputs, exactly, in double
     std::vector<double> yd(n), gd(n), ones(n, 1.0);
     std::vector<float> yf(n), gf(n), onesf(n, 1.0f);
-    unary(op, kFloat64, xr.data(), yd.data(), n, p);
-    unary(op, kFloat32, xf.data(), yf.data(), n, p);
-    unary_backward(op, kFloat64, xr.data(), yd.data(), ones.data(), gd.data(), n, p);
-    unary_backward(op, kFloat32, xf.data(), yf.data(), onesf.data(), gf.data(), n, p);
+    cpu::cpu_backend.unary(op, kFloat64, xr.data(), yd.data(), n, p);
+    cpu::cpu_backend.unary(op, kFloat32, xf.data(), yf.data(), n, p);
+    cpu::cpu_backend.unary_backward(op, kFloat64, xr.data(), yd.data(), ones.data(), gd.data(), n,
+                                    p);
+    cpu::cpu_backend.unary_backward(op, kFloat32, xf.data(), yf.data(), onesf.data(), gf.data(), n,
+                                    p);
     for (int64_t i = 0; i < n; ++i) {
       if (op == UnaryOp::Round || op == UnaryOp::Floor || op == UnaryOp::Ceil ||
           op == UnaryOp::Trunc || op == UnaryOp::Sign) {
@@ -209,30 +208,31 @@ TEST(Unary, Float32MatchesFloat64) {
 TEST(Unary, Int64Ops) {
   const std::vector<int64_t> x = {-5, -1, 0, 3, 9};
   std::vector<int64_t> y(5);
-  unary(UnaryOp::Neg, kInt64, x.data(), y.data(), 5);
+  cpu::cpu_backend.unary(UnaryOp::Neg, kInt64, x.data(), y.data(), 5);
   EXPECT_EQ(y, (std::vector<int64_t>{5, 1, 0, -3, -9}));
-  unary(UnaryOp::Abs, kInt64, x.data(), y.data(), 5);
+  cpu::cpu_backend.unary(UnaryOp::Abs, kInt64, x.data(), y.data(), 5);
   EXPECT_EQ(y, (std::vector<int64_t>{5, 1, 0, 3, 9}));
-  unary(UnaryOp::Sign, kInt64, x.data(), y.data(), 5);
+  cpu::cpu_backend.unary(UnaryOp::Sign, kInt64, x.data(), y.data(), 5);
   EXPECT_EQ(y, (std::vector<int64_t>{-1, -1, 0, 1, 1}));
-  unary(UnaryOp::Clamp, kInt64, x.data(), y.data(), 5, {-2.0, 4.0});
+  cpu::cpu_backend.unary(UnaryOp::Clamp, kInt64, x.data(), y.data(), 5, {-2.0, 4.0});
   EXPECT_EQ(y, (std::vector<int64_t>{-2, -1, 0, 3, 4}));
-  unary(UnaryOp::Clamp, kInt64, x.data(), y.data(), 5, {-kInf, 4.0});
+  cpu::cpu_backend.unary(UnaryOp::Clamp, kInt64, x.data(), y.data(), 5, {-kInf, 4.0});
   EXPECT_EQ(y, (std::vector<int64_t>{-5, -1, 0, 3, 4}));
   // In place (y aliases x) is allowed.
   std::vector<int64_t> z = x;
-  unary(UnaryOp::Neg, kInt64, z.data(), z.data(), 5);
+  cpu::cpu_backend.unary(UnaryOp::Neg, kInt64, z.data(), z.data(), 5);
   EXPECT_EQ(z, (std::vector<int64_t>{5, 1, 0, -3, -9}));
 }
 
 TEST(Unary, UnsupportedDtypeThrows) {
   int64_t xi = 1, yi = 0;
   bool xb = true, yb = false;
-  EXPECT_THROW(unary(UnaryOp::Exp, kInt64, &xi, &yi, 1), DTypeError);
-  EXPECT_THROW(unary(UnaryOp::Relu, kBool, &xb, &yb, 1), DTypeError);
-  EXPECT_THROW(unary_backward(UnaryOp::Tanh, kInt64, &xi, &xi, &xi, &yi, 1), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.unary(UnaryOp::Exp, kInt64, &xi, &yi, 1), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.unary(UnaryOp::Relu, kBool, &xb, &yb, 1), DTypeError);
+  EXPECT_THROW(cpu::cpu_backend.unary_backward(UnaryOp::Tanh, kInt64, &xi, &xi, &xi, &yi, 1),
+               DTypeError);
   try {
-    unary(UnaryOp::Sigmoid, kInt64, &xi, &yi, 1);
+    cpu::cpu_backend.unary(UnaryOp::Sigmoid, kInt64, &xi, &yi, 1);
     ADD_FAILURE() << "no exception";
   } catch (const DTypeError& e) {
     EXPECT_NE(std::string(e.what()).find("sigmoid"), std::string::npos);

@@ -1,0 +1,130 @@
+// The CUDA backend's memory entry points, its waits and the index-check read-back (Note
+// [Host-device synchronisation] in kernels/cuda/backend.h).
+#include <ember/kernels/cuda/backend.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include <ember/kernels/common/error.h>
+#include <ember/kernels/cuda/memory.h>
+
+namespace ember::kernels::cuda {
+namespace {
+
+std::atomic<bool>& eager_checks_flag() {
+  static std::atomic<bool> flag{[] {
+    const char* env = std::getenv("EMBER_CUDA_EAGER_CHECKS");
+    return env != nullptr && std::string_view(env) != "" && std::string_view(env) != "0";
+  }()};
+  return flag;
+}
+
+}  // namespace
+
+void set_eager_checks(bool on) {
+  eager_checks_flag().store(on, std::memory_order_relaxed);
+}
+
+bool eager_checks() {
+  return eager_checks_flag().load(std::memory_order_relaxed);
+}
+
+CudaBackend::CudaBackend(int device, BlockAllocator& device_memory, BlockAllocator& pinned_memory)
+    : device_(device), stream_(current_stream(device)), staging_(device, pinned_memory) {
+  ensure_device(device_);
+  // The checked kernels' record lives in device memory for the backend's lifetime. Its
+  // pristine value sits in pinned memory that never changes, so the asynchronous copies
+  // that (re)initialise it can read it whenever they run.
+  check_ = static_cast<IndexCheck*>(
+      device_memory.allocate(sizeof(IndexCheck), reinterpret_cast<uintptr_t>(stream_)));
+  void* pinned = pinned_malloc(2 * sizeof(IndexCheck));
+  EMBER_CHECK(pinned != nullptr, OutOfMemoryError, "CUDA backend: cannot allocate ",
+              2 * sizeof(IndexCheck), " bytes of pinned host memory");
+  pristine_check_ = new (pinned) IndexCheck{};
+  read_check_ = new (static_cast<char*>(pinned) + sizeof(IndexCheck)) IndexCheck{};
+  memcpy_h2d_async(check_, pristine_check_, sizeof(IndexCheck), stream_);
+}
+
+void CudaBackend::memcpy_to_host(void* dst_host, const void* src, size_t nbytes) {
+  if (nbytes == 0) return;
+  ensure_device(device_);
+  void* staging = staging_.acquire(nbytes);
+  try {
+    memcpy_d2h_async(staging, src, nbytes, stream_);
+    wait();  // the caller reads dst_host as soon as we return
+    std::memcpy(dst_host, staging, nbytes);
+  } catch (...) {
+    staging_.release_now(staging);
+    throw;
+  }
+  staging_.release_now(staging);
+}
+
+void CudaBackend::memcpy_from_host(void* dst, const void* src_host, size_t nbytes) {
+  if (nbytes == 0) return;
+  ensure_device(device_);
+  // The caller may reuse src_host as soon as we return, so the bytes move to pinned staging
+  // first; the H2D copy then runs asynchronously from there.
+  void* staging = staging_.acquire(nbytes);
+  std::memcpy(staging, src_host, nbytes);
+  try {
+    memcpy_h2d_async(dst, staging, nbytes, stream_);
+  } catch (...) {
+    staging_.release_now(staging);
+    throw;
+  }
+  if (staging_.release_after_copy(staging, stream_)) ++host_syncs_;
+}
+
+void CudaBackend::synchronize() {
+  ensure_device(device_);
+  wait();
+}
+
+void CudaBackend::sort(DType, const void*, void*, int64_t*, int64_t, int64_t, int64_t, int64_t,
+                       bool) {
+  throw DeviceError("sort is not implemented on the CUDA backend yet");
+}
+
+// When a checked kernel was queued since the last look, its record comes back in the same
+// wait, and a recorded error is thrown here.
+void CudaBackend::wait() {
+  std::lock_guard<std::mutex> lock(check_mutex_);
+  const int64_t queued = checks_queued_.load(std::memory_order_acquire);
+  const bool look = queued != checks_read_;
+  if (look) memcpy_d2h_async(read_check_, check_, kReportedBytes, stream_);
+  stream_synchronize(stream_);
+  ++host_syncs_;
+  if (!look) return;
+  checks_read_ = queued;
+  if (read_check_->position == kNoBadIndex) return;
+  const IndexCheck found = *read_check_;
+  // Only the record, not the scratch of a launch another thread may have queued since.
+  memcpy_h2d_async(check_, pristine_check_, kReportedBytes, stream_);
+  throw check_error(found);
+}
+
+void CudaBackend::checked_kernel_queued() {
+  checks_queued_.fetch_add(1, std::memory_order_release);
+  if (eager_checks()) wait();
+}
+
+// The IndexError the CPU backend would have thrown at the call, saying where it surfaced.
+IndexError CudaBackend::check_error(const IndexCheck& c) const {
+  const bool loss = c.kernel == CheckedKernel::CrossEntropy || c.kernel == CheckedKernel::NllLoss;
+  const char* op = c.kernel == CheckedKernel::CrossEntropy ? "cross_entropy"
+                   : c.kernel == CheckedKernel::NllLoss    ? "nll_loss"
+                   : c.kernel == CheckedKernel::Gather     ? "gather"
+                                                           : "scatter_add";
+  const IndexError error = loss ? bad_target_error(op, c.value, c.position, c.bound)
+                                : bad_index_error(op, c.value, c.position, c.dim, c.bound);
+  if (eager_checks()) return error;
+  return IndexError(detail::str_cat(
+      error.what(), " [found on cuda:", device_, " by an earlier ", op,
+      " call, reported at this wait for the device; ember::cuda::set_eager_checks(true) or "
+      "EMBER_CUDA_EAGER_CHECKS=1 reports it at the call]"));
+}
+
+}  // namespace ember::kernels::cuda
