@@ -1,9 +1,7 @@
-// Reductions: sum and mean over any set of dims, max/min (all, or along one dim with
-// indices), argmax/argmin. Kernels reduce the middle axis of a contiguous (outer, r,
-// inner) view; runs of adjacent reduced dims collapse into one such axis.
-#include <algorithm>
-
-#include <ember/core/ops/op_utils.h>
+// Reductions: sum and mean over any set of dims, prod, all and any (everything, or one dim),
+// max/min (everything, or along one dim with indices), argmax/argmin. The forward passes are
+// detail::reduce_over (core/ops/reduction.h) or, with indices, one reduce_with_index call.
+#include <ember/core/ops/reduction.h>
 
 namespace ember {
 namespace {
@@ -12,82 +10,12 @@ using autograd::Node;
 using autograd::SavedTensor;
 using detail::backend_of;
 
-// Normalised, sorted, de-duplicated dims; empty `dims` means all.
-Shape normalize_dims(const char* op, const Tensor& x, const Shape& dims) {
-  bool mark[kMaxDims] = {};
-  if (dims.empty()) {
-    for (int d = 0; d < x.dim(); ++d) mark[d] = true;
-  }
-  for (int64_t d : dims) mark[detail::normalize_dim(op, static_cast<int>(d), x.dim())] = true;
-  Shape out;
-  for (int d = 0; d < std::max(1, x.dim()); ++d)
-    if (mark[d] && d < x.dim()) out.push_back(d);
-  return out;
-}
-
-Shape kept_shape(const Shape& sizes, const Shape& dims) {
-  Shape out = sizes;
-  for (int64_t d : dims) out[static_cast<int>(d)] = 1;
-  return out;
-}
-
-// Reduces contiguous `x` over `dims` (sorted) keeping them as size-1 dims.
-Tensor reduce_keepdim(ReduceOp op, const Tensor& x_in, const Shape& dims, DType out_dt) {
-  Tensor x = detail::contiguous_data(x_in);
-  if (x.dtype() != out_dt) x = x.to(out_dt);
-  Shape cur = x.sizes();
-  int i = dims.size() - 1;
-  bool first = true;
-  while (i >= 0) {
-    // Collapse a run of adjacent reduced dims [lo, hi].
-    const int hi = static_cast<int>(dims[i]);
-    int lo = hi;
-    while (i > 0 && dims[i - 1] == lo - 1) {
-      --i;
-      --lo;
-    }
-    --i;
-    int64_t outer = 1, r = 1, inner = 1;
-    for (int d = 0; d < cur.size(); ++d) {
-      if (d < lo)
-        outer *= cur[d];
-      else if (d <= hi)
-        r *= cur[d];
-      else
-        inner *= cur[d];
-    }
-    for (int d = lo; d <= hi; ++d) cur[d] = 1;
-    Tensor out = detail::make_tensor(cur, out_dt, x.device());
-    // A multi-step Mean sums each step and divides once at the end.
-    const ReduceOp step_op = (op == ReduceOp::Mean && !(first && i < 0)) ? ReduceOp::Sum : op;
-    if (out.numel() > 0)
-      backend_of(x).reduce(step_op, out_dt, x.data_ptr(), out.data_ptr(), outer, r, inner);
-    x = out;
-    first = false;
-  }
-  return x;
-}
-
-Tensor finish_dims(Tensor t, const Shape& dims, bool keepdim, const Shape& in_sizes) {
-  if (keepdim) return t;
-  Shape out;
-  int j = 0;
-  for (int d = 0; d < in_sizes.size(); ++d) {
-    if (j < dims.size() && dims[j] == d) {
-      ++j;
-      continue;
-    }
-    out.push_back(in_sizes[d]);
-  }
-  return t.reshape(out);
-}
-
 class SumBackward final : public Node {
  public:
   SumBackward(Shape in_sizes, Shape dims, bool keepdim, double scale)
       : in_sizes_(in_sizes), dims_(dims), keepdim_(keepdim), scale_(scale) {}
   std::vector<Tensor> apply(const Tensor& g) override {
-    Tensor gk = keepdim_ ? g : g.reshape(kept_shape(in_sizes_, dims_));
+    Tensor gk = keepdim_ ? g : g.reshape(detail::reduced_shape(in_sizes_, dims_, true));
     if (scale_ != 1.0) gk = gk * scale_;
     return {gk.expand(in_sizes_)};
   }
@@ -102,21 +30,12 @@ class SumBackward final : public Node {
 Tensor sum_impl(const char* name, const Tensor& x, const Shape& dims_in, bool keepdim, bool mean) {
   detail::check_defined(name, x);
   if (mean) detail::check_floating(name, x);
-  const Shape dims = normalize_dims(name, x, dims_in);
+  const Shape dims = detail::reduction_dims(name, x, dims_in);
   const DType out_dt = is_floating(x.dtype()) ? x.dtype() : kInt64;
-  int64_t count = 1;
-  for (int64_t d : dims) count *= x.size(static_cast<int>(d));
-  Tensor out;
-  {
-    NoGradGuard no_grad;  // the node below is the op's whole backward
-    out = dims.empty() ? x.to(out_dt).clone()
-                       : reduce_keepdim(mean ? ReduceOp::Mean : ReduceOp::Sum, x, dims, out_dt);
-    // reduce_keepdim applies Mean itself only when the dims form one adjacent run.
-    bool single_run = true;
-    for (int i = 1; i < dims.size(); ++i) single_run &= dims[i] == dims[i - 1] + 1;
-    if (mean && !dims.empty() && !single_run) out = out * (1.0 / static_cast<double>(count));
-    out = finish_dims(out, dims, keepdim, x.sizes());
-  }
+  const int64_t count = detail::reduced_count(x.sizes(), dims);
+  // The node below is the op's whole backward.
+  Tensor out = detail::reduce_over(mean ? ReduceOp::Mean : ReduceOp::Sum, x, dims, out_dt);
+  if (!keepdim) out = out.reshape(detail::reduced_shape(x.sizes(), dims, false));
   if (autograd::needs_grad(x))
     autograd::attach(std::make_shared<SumBackward>(x.sizes(), dims, keepdim,
                                                    mean ? 1.0 / static_cast<double>(count) : 1.0),
@@ -206,6 +125,68 @@ std::tuple<Tensor, Tensor> arg_reduce(const char* name, ReduceOp op, const Tenso
   return {values, indices};
 }
 
+class ProdBackward final : public Node {
+ public:
+  ProdBackward(Shape dims, Shape keep_shape, const Tensor& x)
+      : dims_(dims), keep_shape_(keep_shape), x_(x) {}
+  std::vector<Tensor> apply(const Tensor& g_in) override {
+    // d prod / d x_i is the product of the other elements of x_i's slice. Dividing the full
+    // product by x_i breaks on zeros, so: slices without zeros divide the product of the
+    // nonzero elements by x_i; with exactly one zero, only the zero gets a gradient (the
+    // product of the rest); with more, every product of "the others" contains a zero.
+    Tensor x = x_.unpack(*this);
+    Tensor g = g_in.reshape(keep_shape_);
+    Tensor is_zero = eq(x, 0.0);
+    Tensor x_safe = where(is_zero, ones_like(x), x);
+    Tensor prod_nonzero = detail::reduce_over(ReduceOp::Prod, x_safe, dims_, x.dtype());
+    Tensor zero_count = detail::sum_keepdim(is_zero.to(x.dtype()), dims_);
+    Tensor zero = zeros_like(prod_nonzero);
+    Tensor others = where(is_zero, where(eq(zero_count, 1.0), prod_nonzero, zero),
+                          where(eq(zero_count, 0.0), prod_nonzero / x_safe, zeros_like(x)));
+    return {g * others};
+  }
+  std::string name() const override { return "ProdBackward"; }
+  void release_saved() override { x_.reset(); }
+
+ private:
+  Shape dims_, keep_shape_;
+  SavedTensor x_;
+};
+
+Tensor prod_impl(const Tensor& x, std::optional<int> dim, bool keepdim) {
+  detail::check_defined("prod", x);
+  Shape dims;
+  if (dim) {
+    const int d = detail::normalize_dim("prod", *dim, x.dim());
+    if (x.dim() > 0) dims.push_back(d);
+  } else {
+    dims = detail::reduction_dims("prod", x, {});
+  }
+  const DType dt = is_floating(x.dtype()) ? x.dtype() : kInt64;
+  Tensor p = detail::reduce_over(ReduceOp::Prod, x, dims, dt);
+  Tensor out = keepdim ? p : p.reshape(detail::reduced_shape(x.sizes(), dims, false));
+  if (autograd::needs_grad(x))
+    autograd::attach(std::make_shared<ProdBackward>(dims, p.sizes(), x), {&x}, out);
+  return out;
+}
+
+// Counts zero (all) or nonzero (any) elements; int64 keeps bool inputs countable.
+Tensor logical_reduce(const char* name, const Tensor& x, std::optional<int> dim, bool keepdim,
+                      bool want_all) {
+  detail::check_defined(name, x);
+  NoGradGuard no_grad;  // bool results carry no gradient
+  Tensor xv = x.dtype() == kBool ? x.to(kInt64) : x;
+  Tensor hits = (want_all ? eq(xv, 0.0) : ne(xv, 0.0)).to(kInt64);
+  Tensor count;
+  if (dim) {
+    const int d = detail::normalize_dim(name, *dim, x.dim());
+    count = x.dim() == 0 ? hits : sum(hits, {d}, keepdim);
+  } else {
+    count = sum(hits);
+  }
+  return want_all ? eq(count, 0.0) : gt(count, 0.0);
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& x) {
@@ -246,6 +227,44 @@ Tensor argmax(const Tensor& x, int dim, bool keepdim) {
 }
 Tensor argmin(const Tensor& x, int dim, bool keepdim) {
   return std::get<1>(arg_reduce("argmin", ReduceOp::Min, x, dim, keepdim, false));
+}
+
+Tensor prod(const Tensor& x) {
+  return prod_impl(x, std::nullopt, false);
+}
+Tensor prod(const Tensor& x, int dim, bool keepdim) {
+  return prod_impl(x, dim, keepdim);
+}
+Tensor all(const Tensor& x) {
+  return logical_reduce("all", x, std::nullopt, false, true);
+}
+Tensor all(const Tensor& x, int dim, bool keepdim) {
+  return logical_reduce("all", x, dim, keepdim, true);
+}
+Tensor any(const Tensor& x) {
+  return logical_reduce("any", x, std::nullopt, false, false);
+}
+Tensor any(const Tensor& x, int dim, bool keepdim) {
+  return logical_reduce("any", x, dim, keepdim, false);
+}
+
+Tensor Tensor::prod() const {
+  return ember::prod(*this);
+}
+Tensor Tensor::prod(int dim, bool keepdim) const {
+  return ember::prod(*this, dim, keepdim);
+}
+Tensor Tensor::all() const {
+  return ember::all(*this);
+}
+Tensor Tensor::all(int dim, bool keepdim) const {
+  return ember::all(*this, dim, keepdim);
+}
+Tensor Tensor::any() const {
+  return ember::any(*this);
+}
+Tensor Tensor::any(int dim, bool keepdim) const {
+  return ember::any(*this, dim, keepdim);
 }
 
 }  // namespace ember

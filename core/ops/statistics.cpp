@@ -1,85 +1,24 @@
-// Statistics: norm, prod, var, std, all, any (torch semantics).
+// Statistics: norm, var, std (torch semantics), reductions composed with elementwise math.
 //
-// Forward passes reduce with the backend's reduce kernel in one call: the reduced dims are
-// permuted to the end, so they form one contiguous axis of a (kept, reduced, 1) view. Each
-// differentiable op records one node whose backward is PyTorch's formula (norm and std at 0,
-// prod with zeros), composed of existing ops so it runs on every device.
+// Forward passes reduce with detail::reduce_over (core/ops/reduction.h). Each op records one
+// node whose backward is PyTorch's formula (norm and std at 0), composed of existing ops so it
+// runs on every device.
 #include <cmath>
 #include <limits>
 
-#include <ember/core/ops/op_utils.h>
+#include <ember/core/ops/reduction.h>
 
 namespace ember {
 namespace {
 
 using autograd::Node;
 using autograd::SavedTensor;
-using detail::backend_of;
+using detail::reduce_over;
+using detail::reduced_count;
+using detail::reduced_shape;
+using detail::reduction_dims;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Sorted dims to reduce; empty `dims` means all of x's dims. Repeats are an error (torch).
-Shape reduction_dims(const char* op, const Tensor& x, const Shape& dims) {
-  bool mark[kMaxDims] = {};
-  if (dims.empty()) {
-    for (int d = 0; d < x.dim(); ++d) mark[d] = true;
-  }
-  for (int64_t d_in : dims) {
-    const int d = detail::normalize_dim(op, static_cast<int>(d_in), x.dim());
-    EMBER_CHECK(!mark[d] || x.dim() == 0, ValueError, op, ": dim ", d,
-                " appears more than once in ", dims);
-    mark[d] = true;
-  }
-  Shape out;
-  for (int d = 0; d < x.dim(); ++d)
-    if (mark[d]) out.push_back(d);
-  return out;
-}
-
-bool contains(const Shape& dims, int d) {
-  for (int64_t v : dims)
-    if (v == d) return true;
-  return false;
-}
-
-// x's sizes with the reduced dims set to 1 (keepdim) or removed.
-Shape reduced_shape(const Shape& sizes, const Shape& dims, bool keepdim) {
-  Shape out;
-  for (int d = 0; d < sizes.size(); ++d) {
-    if (!contains(dims, d))
-      out.push_back(sizes[d]);
-    else if (keepdim)
-      out.push_back(1);
-  }
-  return out;
-}
-
-int64_t reduced_count(const Shape& sizes, const Shape& dims) {
-  int64_t n = 1;
-  for (int64_t d : dims) n *= sizes[static_cast<int>(d)];
-  return n;
-}
-
-// Reduces x (no autograd) over sorted `dims` in dtype `dt`; the result has keepdim shape.
-Tensor reduce_over(ReduceOp op, const Tensor& x_in, const Shape& dims, DType dt) {
-  NoGradGuard no_grad;
-  Tensor x = x_in.dtype() == dt ? x_in : x_in.to(dt);
-  Shape perm;
-  for (int d = 0; d < x.dim(); ++d)
-    if (!contains(dims, d)) perm.push_back(d);
-  for (int64_t d : dims) perm.push_back(d);
-  Tensor xc = detail::contiguous_data(x.permute(perm));
-  const int64_t r = reduced_count(x.sizes(), dims);
-  Tensor out = detail::make_tensor(reduced_shape(x.sizes(), dims, true), dt, x.device());
-  if (out.numel() > 0)
-    backend_of(x).reduce(op, dt, xc.data_ptr(), out.data_ptr(), out.numel(), r, 1);
-  return out;
-}
-
-// Sum over `dims` keeping them; a 0-dim tensor (no dims) is its own sum.
-Tensor sum_keep(const Tensor& t, const Shape& dims) {
-  return dims.empty() ? t : sum(t, dims, /*keepdim=*/true);
-}
 
 Tensor zeros_where(const Tensor& cond, const Tensor& t) {
   return where(cond, zeros_like(t), t);
@@ -100,7 +39,7 @@ class NormBackward final : public Node {
     if (std::isinf(p_)) {
       // Ties share the gradient evenly (PyTorch's amax/amin convention).
       Tensor mask = eq(abs(x), n).to(x.dtype());
-      return {sign(x) * mask * (g / sum_keep(mask, dims_))};
+      return {sign(x) * mask * (g / detail::sum_keepdim(mask, dims_))};
     }
     if (p_ < 1) {
       Tensor scaled = sign(x) * zeros_where(eq(x, 0.0), pow(abs(x), p_ - 1));
@@ -148,53 +87,6 @@ Tensor norm_impl(const Tensor& x, double p, const Shape& dims_in, bool keepdim, 
   Tensor out = keepdim ? n : n.reshape(reduced_shape(x.sizes(), dims, false));
   if (autograd::needs_grad(x))
     autograd::attach(std::make_shared<NormBackward>(p, dims, x, n), {&x}, out);
-  return out;
-}
-
-// --- prod -------------------------------------------------------------------------------
-
-class ProdBackward final : public Node {
- public:
-  ProdBackward(Shape dims, Shape keep_shape, const Tensor& x)
-      : dims_(dims), keep_shape_(keep_shape), x_(x) {}
-  std::vector<Tensor> apply(const Tensor& g_in) override {
-    // d prod / d x_i is the product of the other elements of x_i's slice. Dividing the full
-    // product by x_i breaks on zeros, so: slices without zeros divide the product of the
-    // nonzero elements by x_i; with exactly one zero, only the zero gets a gradient (the
-    // product of the rest); with more, every product of "the others" contains a zero.
-    Tensor x = x_.unpack(*this);
-    Tensor g = g_in.reshape(keep_shape_);
-    Tensor is_zero = eq(x, 0.0);
-    Tensor x_safe = where(is_zero, ones_like(x), x);
-    Tensor prod_nonzero = reduce_over(ReduceOp::Prod, x_safe, dims_, x.dtype());
-    Tensor zero_count = sum_keep(is_zero.to(x.dtype()), dims_);
-    Tensor zero = zeros_like(prod_nonzero);
-    Tensor others = where(is_zero, where(eq(zero_count, 1.0), prod_nonzero, zero),
-                          where(eq(zero_count, 0.0), prod_nonzero / x_safe, zeros_like(x)));
-    return {g * others};
-  }
-  std::string name() const override { return "ProdBackward"; }
-  void release_saved() override { x_.reset(); }
-
- private:
-  Shape dims_, keep_shape_;
-  SavedTensor x_;
-};
-
-Tensor prod_impl(const Tensor& x, std::optional<int> dim, bool keepdim) {
-  detail::check_defined("prod", x);
-  Shape dims;
-  if (dim) {
-    const int d = detail::normalize_dim("prod", *dim, x.dim());
-    if (x.dim() > 0) dims.push_back(d);
-  } else {
-    dims = reduction_dims("prod", x, {});
-  }
-  const DType dt = is_floating(x.dtype()) ? x.dtype() : kInt64;
-  Tensor p = reduce_over(ReduceOp::Prod, x, dims, dt);
-  Tensor out = keepdim ? p : p.reshape(reduced_shape(x.sizes(), dims, false));
-  if (autograd::needs_grad(x))
-    autograd::attach(std::make_shared<ProdBackward>(dims, p.sizes(), x), {&x}, out);
   return out;
 }
 
@@ -254,25 +146,6 @@ Tensor var_impl(const char* name, const Tensor& x, const Shape& dims_in, double 
   return out;
 }
 
-// --- all / any --------------------------------------------------------------------------
-
-// Counts zero (all) or nonzero (any) elements; int64 keeps bool inputs countable.
-Tensor logical_reduce(const char* name, const Tensor& x, std::optional<int> dim, bool keepdim,
-                      bool want_all) {
-  detail::check_defined(name, x);
-  NoGradGuard no_grad;  // bool results carry no gradient
-  Tensor xv = x.dtype() == kBool ? x.to(kInt64) : x;
-  Tensor hits = (want_all ? eq(xv, 0.0) : ne(xv, 0.0)).to(kInt64);
-  Tensor count;
-  if (dim) {
-    const int d = detail::normalize_dim(name, *dim, x.dim());
-    count = x.dim() == 0 ? hits : sum(hits, {d}, keepdim);
-  } else {
-    count = sum(hits);
-  }
-  return want_all ? eq(count, 0.0) : gt(count, 0.0);
-}
-
 }  // namespace
 
 Tensor norm(const Tensor& x, double p) {
@@ -281,29 +154,11 @@ Tensor norm(const Tensor& x, double p) {
 Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim) {
   return norm_impl(x, p, dims, keepdim, false);
 }
-Tensor prod(const Tensor& x) {
-  return prod_impl(x, std::nullopt, false);
-}
-Tensor prod(const Tensor& x, int dim, bool keepdim) {
-  return prod_impl(x, dim, keepdim);
-}
 Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim) {
   return var_impl("var", x, dims, correction, keepdim, false);
 }
 Tensor std(const Tensor& x, const Shape& dims, double correction, bool keepdim) {
   return var_impl("std", x, dims, correction, keepdim, true);
-}
-Tensor all(const Tensor& x) {
-  return logical_reduce("all", x, std::nullopt, false, true);
-}
-Tensor all(const Tensor& x, int dim, bool keepdim) {
-  return logical_reduce("all", x, dim, keepdim, true);
-}
-Tensor any(const Tensor& x) {
-  return logical_reduce("any", x, std::nullopt, false, false);
-}
-Tensor any(const Tensor& x, int dim, bool keepdim) {
-  return logical_reduce("any", x, dim, keepdim, false);
 }
 
 Tensor Tensor::norm(double p) const {
@@ -312,29 +167,11 @@ Tensor Tensor::norm(double p) const {
 Tensor Tensor::norm(double p, const Shape& dims, bool keepdim) const {
   return ember::norm(*this, p, dims, keepdim);
 }
-Tensor Tensor::prod() const {
-  return ember::prod(*this);
-}
-Tensor Tensor::prod(int dim, bool keepdim) const {
-  return ember::prod(*this, dim, keepdim);
-}
 Tensor Tensor::var(const Shape& dims, double correction, bool keepdim) const {
   return ember::var(*this, dims, correction, keepdim);
 }
 Tensor Tensor::std(const Shape& dims, double correction, bool keepdim) const {
   return ember::std(*this, dims, correction, keepdim);
-}
-Tensor Tensor::all() const {
-  return ember::all(*this);
-}
-Tensor Tensor::all(int dim, bool keepdim) const {
-  return ember::all(*this, dim, keepdim);
-}
-Tensor Tensor::any() const {
-  return ember::any(*this);
-}
-Tensor Tensor::any(int dim, bool keepdim) const {
-  return ember::any(*this, dim, keepdim);
 }
 
 }  // namespace ember

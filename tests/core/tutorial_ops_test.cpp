@@ -253,6 +253,8 @@ TEST(TutorialOps, BadInputErrorsNameTheOpAndValues) {
   expect_error_mentioning([&] { norm(arange(3)); }, {"norm", "int64"});
   expect_error_mentioning([&] { norm(x, 2, {5}); }, {"norm", "dim 5"});
   expect_error_mentioning([&] { norm(x, 2, {1, -1}); }, {"norm", "more than once"});
+  expect_error_mentioning([&] { sum(x, {0, -2}); }, {"sum", "dim 0", "more than once"});
+  expect_error_mentioning([&] { mean(x, {1, 1}); }, {"mean", "dim 1", "more than once"});
   expect_error_mentioning([&] { norm(zeros({0}), INFINITY); }, {"norm", "empty"});
   expect_error_mentioning([&] { prod(x, 2); }, {"prod", "dim 2"});
   expect_error_mentioning([&] { var(arange(4)); }, {"var", "int64"});
