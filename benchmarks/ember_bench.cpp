@@ -1,7 +1,9 @@
 // ember-bench: each op family and a full training step, timed on every available device,
 // printed as one table with a speedup column, and written as CSV plus a PNG chart
 // (gnuplot, when installed).
-//   ./ember-bench [--out DIR] [--quick] [--cudasim]
+//   ./ember-bench [--out DIR] [--quick] [--cudasim] [--ops]
+// --ops times the op harness's cases instead (tests/op_harness.h: every public op and form, on
+// small inputs, so a row is mostly the op's fixed cost per call: dispatch, allocation, launch).
 // CPU rows are timed with std::chrono::steady_clock, GPU rows with CUDA events recorded on
 // the device's stream (cuda::Event): the GPU's own clock, so a row is the time the work took
 // on the device's queue, not that plus the host's wait for it. Without a GPU the table has CPU rows
@@ -23,6 +25,8 @@
 #include <ember/ember.h>
 #include <ember/kernels/cpu/gemm.h>
 #include <ember/kernels/cpu/parallel.h>
+
+#include "op_harness.h"
 
 using namespace ember;
 
@@ -171,11 +175,23 @@ GpuColumn gpu_column(bool with_sim) {
   return g;
 }
 
+// The op harness's perf mode: one row per case of its table.
+std::vector<Case> harness_cases() {
+  std::vector<Case> out;
+  const auto& table = testing::tutorial::cases();
+  for (size_t i = 0; i < table.size(); ++i) {
+    const testing::tutorial::OpCase& c = table[i];
+    out.push_back({"op", testing::harness::case_name(i, c), 0,
+                   [&c](Device d) { return testing::harness::timed_call(c, d); }});
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string out_dir = ".";
-  bool quick = false, with_sim = false;
+  bool quick = false, with_sim = false, ops = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--out" && i + 1 < argc)
@@ -184,13 +200,17 @@ int main(int argc, char** argv) {
       quick = true;
     else if (a == "--cudasim")
       with_sim = true;
+    else if (a == "--ops")
+      ops = true;
     else {
-      std::cout << "usage: ember-bench [--out DIR] [--quick] [--cudasim]\n"
+      std::cout << "usage: ember-bench [--out DIR] [--quick] [--cudasim] [--ops]\n"
                    "  times op families and a training step on the CPU and (when present) the\n"
                    "  GPU; writes ember-bench.csv and ember-bench.png to DIR (default .)\n"
                    "  --quick    fewer sizes and shorter timing\n"
                    "  --cudasim  in a cudasim build, also time the simulated device (its own\n"
-                   "             column, no speedup: simulated time is not GPU time)\n";
+                   "             column, no speedup: simulated time is not GPU time)\n"
+                   "  --ops      time the op harness's cases (every public op and form, small\n"
+                   "             inputs: the fixed cost per call) instead of the op families\n";
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
@@ -206,7 +226,12 @@ int main(int argc, char** argv) {
   }
   const GpuColumn gpu = gpu_column(with_sim);
   const bool speedup = gpu.device && !gpu.simulated;
-  const char* gpu_label = gpu.simulated ? "cudasim ms" : "GPU ms";
+  // --ops rows are microseconds (the fixed cost of one small call); the CSV stays in ms.
+  const double unit = ops ? 1000.0 : 1.0;
+  const char* cpu_label = ops ? "CPU us" : "CPU ms";
+  const char* gpu_label =
+      gpu.simulated ? (ops ? "cudasim us" : "cudasim ms") : (ops ? "GPU us" : "GPU ms");
+  const int size_width = ops ? 56 : 30;
   const Budget budget = quick ? Budget{5, 3, 30} : Budget{20, 7, 300};
 
   std::printf("ember-bench  CPU: %d OpenMP threads, GEMM via %s\n", kernels::cpu::get_num_threads(),
@@ -217,26 +242,26 @@ int main(int argc, char** argv) {
     std::printf("             GPU: none (why: below the table)\n");
   std::printf("time per call: median over >= %d batches of repeated calls, after a warm-up\n",
               budget.min_batches);
-  std::printf("  %-10s std::chrono::steady_clock around each batch\n", "CPU ms");
+  std::printf("  %-10s std::chrono::steady_clock around each batch\n", cpu_label);
   if (gpu.device)
     std::printf("  %-10s CUDA events recorded on %s's stream around each batch%s\n", gpu_label,
                 gpu.device->str().c_str(),
                 gpu.simulated ? "\n             (the simulator's host time: not GPU timings, "
                                 "so no speedup)"
                               : "");
-  std::printf("\n%-12s %-30s %12s %12s %9s %12s\n", "family", "size", "CPU ms", gpu_label,
-              "speedup", "CPU GFLOP/s");
+  std::printf("\n%-12s %-*s %12s %12s %9s %12s\n", "family", size_width, ops ? "case" : "size",
+              cpu_label, gpu_label, "speedup", "CPU GFLOP/s");
   csv << "family,size,cpu_ms,cpu_clock," << (gpu.simulated ? "cudasim_ms" : "gpu_ms")
       << ",gpu_clock,speedup\n";
   int row = 0;
-  for (const Case& c : cases(quick)) {
+  for (const Case& c : ops ? harness_cases() : cases(quick)) {
     manual_seed(0);
     const double cpu_ms = time_ms(c.make(kCPU), kCPU, budget);
     double gpu_ms = 0;
     if (gpu.device) gpu_ms = time_ms(c.make(*gpu.device), *gpu.device, budget);
     const std::string gflops = c.flops > 0 ? fmt(c.flops / cpu_ms / 1e6, "%.1f") : "-";
-    std::printf("%-12s %-30s %12.3f %12s %9s %12s\n", c.family.c_str(), c.size.c_str(), cpu_ms,
-                gpu.device ? fmt(gpu_ms, "%.3f").c_str() : "-",
+    std::printf("%-12s %-*s %12.3f %12s %9s %12s\n", c.family.c_str(), size_width, c.size.c_str(),
+                cpu_ms * unit, gpu.device ? fmt(gpu_ms * unit, "%.3f").c_str() : "-",
                 speedup ? fmt(cpu_ms / gpu_ms, "%.1fx").c_str() : "-", gflops.c_str());
     csv << c.family << ",\"" << c.size << "\"," << cpu_ms << ",steady_clock,"
         << (gpu.device ? fmt(gpu_ms, "%g") + ",cuda_event" : ",") << ','
@@ -249,7 +274,10 @@ int main(int argc, char** argv) {
   dat.close();
   // The chart: grouped bars, log scale (times span four orders of magnitude).
   const std::string png = out_dir + "/ember-bench.png";
-  if (FILE* gp = popen("gnuplot 2>/dev/null", "w")) {
+  if (ops) {
+    std::printf("\nwrote %s/ember-bench.csv (no chart for --ops: too many rows)\n",
+                out_dir.c_str());
+  } else if (FILE* gp = popen("gnuplot 2>/dev/null", "w")) {
     std::fprintf(gp,
                  "set terminal pngcairo size 1200,600 noenhanced\n"
                  "set output '%s'\nset title 'ember-bench: time per call (lower is better)'\n"

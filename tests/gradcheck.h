@@ -24,7 +24,7 @@ inline ::testing::AssertionResult gradcheck(const Fn& f, std::vector<Tensor> inp
   }
   Tensor out = f(inputs);
   Generator gen(1234);
-  Tensor v = randn(out.sizes(), kFloat64, &gen);
+  Tensor v = randn(out.sizes(), kFloat64, &gen).to(out.device());
   Tensor proj = sum(out * v);
   std::vector<Tensor> diff_inputs;
   for (auto& x : inputs)

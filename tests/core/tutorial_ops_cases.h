@@ -1,10 +1,14 @@
-// The operations of the PyTorch tutorials as data. Each case is one op in one form
-// on small hand-chosen inputs with a hand-computed result. The suites run every case:
-//   tutorial_ops_test.cpp        the value on the CPU (float32 and float64) against `expected`;
-//   tutorial_ops_grad_test.cpp   gradcheck in float64 for the cases with `grad`;
-//   tests/integration/tutorial_ops_cuda_test.cpp  value and gradient on CUDA against the CPU;
+// The operations of the PyTorch tutorials, the losses, linear, scatter_add, dropout,
+// conversions and the fused optimizer steps, as data: the op harness's table
+// (tests/op_harness.h). Each case is one op in one form on small hand-chosen inputs with a
+// hand-computed result. What runs them:
+//   tests/integration/op_harness_test.cpp  on every device: the value in float32 and float64
+//                                against `expected`, gradcheck in float64 for the cases with
+//                                `grad`, and on CUDA value and gradients against the CPU;
+//   ember-bench --ops            the time per call of every case on every device;
 //   tutorial_ops_readme_test.cpp the README's "## Operations" table against coverage() below,
 //                                so the table cannot claim what these cases do not check.
+// Inputs are CPU tensors; a case's fn must make any tensor of its own on its inputs' device.
 // Inputs avoid kinks (ties, zeros of |x|) in the gradient cases unless the case is about
 // them (maximum's even split at a tie, prod with zeros).
 #pragma once
@@ -55,6 +59,35 @@ inline Inputs in(std::vector<std::pair<std::vector<double>, Shape>> tensors) {
     for (const auto& [values, shape] : tensors) out.push_back(v(values, shape, d));
     return out;
   };
+}
+
+// Inputs: a floating tensor, an int64 index and a floating source (scatter_add).
+inline Inputs with_index(std::vector<double> x, Shape xs, std::vector<int64_t> index, Shape is,
+                         std::vector<double> src) {
+  return [=](DType d) { return In{v(x, xs, d), iv(index, is), v(src, is, d)}; };
+}
+// Inputs: (n, c) scores and n int64 class targets (the losses).
+inline Inputs with_targets(std::vector<double> scores, Shape shape, std::vector<int64_t> targets) {
+  return [=](DType d) {
+    return In{v(scores, shape, d), iv(targets, {static_cast<int64_t>(targets.size())})};
+  };
+}
+// One fused optimizer step of lr 0.1 on a copy of x[0] with gradient x[1]; returns the copy.
+inline Tensor sgd_once(const In& x, double momentum, double weight_decay, bool nesterov) {
+  NoGradGuard no_grad;
+  Tensor p = x[0].clone();
+  Tensor buf = zeros_like(p);
+  fused::sgd_step_(p, x[1], momentum != 0 ? &buf : nullptr, 0.1, momentum, 0.0, weight_decay,
+                   nesterov, /*first_step=*/true);
+  return p;
+}
+inline Tensor adam_once(const In& x, double weight_decay, bool decoupled) {
+  NoGradGuard no_grad;
+  Tensor p = x[0].clone();
+  Tensor m = zeros_like(p), v2 = zeros_like(p);
+  fused::adam_step_(p, x[1], m, v2, nullptr, 0.1, 0.9, 0.999, 1e-8, weight_decay, decoupled,
+                    /*step=*/1);
+  return p;
 }
 
 // Ops (by name) whose CUDA parity is not checked yet; the README shows them as CPU only.
@@ -317,6 +350,88 @@ inline const std::vector<OpCase>& cases() {
        Tensor out = dropout(x[0], 0.75, true, &gen);
        return out * (out - 4.0 * x[0]);
      }, {8}, {0, 0, 0, 0, 0, 0, 0, 0}},
+    // The seeded mask is the documented rule: element i is kept when the float32 uniform draw
+    // (seed, offset, i) -- rand() with the same seed -- is >= p. So dropout minus that rule's
+    // output is 0 on every device, and so is its gradient only if dropout's backward applies
+    // that same mask and scale.
+    {"dropout", "seeded mask = rand(seed) >= p", in1({1, -2, 3, 0.5, 4, -1, 2, 7, -3, 5}),
+     [](X x) {
+       Generator g1(11), g2(11);
+       const Tensor u = rand(x[0].sizes(), TensorOptions().device(x[0].device()), &g2);
+       return dropout(x[0], 0.5, true, &g1) - where(ge(u, 0.5), x[0] * 2.0, zeros_like(x[0]));
+     }, {10}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+    // linear: x (2, 3) = A, W = [[1, 0, -1], [0.5, 0.5, 0.5]], b = [0.1, -0.2].
+    {"linear", "with bias", in({{a6, {2, 3}}, {{1, 0, -1, 0.5, 0.5, 0.5}, {2, 3}}, {{0.1, -0.2}, {2}}}),
+     [](X x) { return linear(x[0], x[1], x[2]); }, {2, 2}, {-1.9, 2.8, -1.9, 7.3}},
+    {"linear", "no bias", in({{a6, {2, 3}}, {{1, 0, -1, 0.5, 0.5, 0.5}, {2, 3}}}),
+     [](X x) { return linear(x[0], x[1]); }, {2, 2}, {-2, 3, -2, 7.5}},
+    // scatter_add along dim 1: row 0 adds 10 at 0 and 20 at 2, row 1 adds 30 at 1 and 40 at 0.
+    {"scatter_add", "dim 1", with_index(a6, {2, 3}, {0, 2, 1, 0}, {2, 2}, {10, 20, 30, 40}),
+     [](X x) { return scatter_add(x[0], 1, x[1], x[2]); }, {2, 3}, {11, 2, 23, 44, 35, 6}},
+    // dim 0 with repeated targets: (1, 0) gets 1 + 4, (0, 2) gets 3 + 6.
+    {"scatter_add", "dim 0, repeated positions add up",
+     with_index(a6, {2, 3}, {1, 1, 0, 1, 0, 0}, {2, 3}, {1, 2, 3, 4, 5, 6}),
+     [](X x) { return scatter_add(x[0], 0, x[1], x[2]); }, {2, 3}, {1, 7, 12, 9, 7, 6}},
+    // Row 0 [0, 0, 0] costs ln 3 for any target; row 1 [ln 3, 0, 0] with target 0 costs
+    // ln 5 - ln 3.
+    {"cross_entropy", "mean", with_targets({0, 0, 0, ln3, 0, 0}, {2, 3}, {1, 0}),
+     [](X x) { return cross_entropy(x[0], x[1]); }, {}, {std::log(5.0) / 2}},
+    {"cross_entropy", "sum", with_targets({0, 0, 0, ln3, 0, 0}, {2, 3}, {1, 0}),
+     [](X x) { return cross_entropy(x[0], x[1], Reduction::Sum); }, {}, {std::log(5.0)}},
+    {"cross_entropy", "none", with_targets({0, 0, 0, ln3, 0, 0}, {2, 3}, {1, 0}),
+     [](X x) { return cross_entropy(x[0], x[1], Reduction::None); }, {2},
+     {ln3, std::log(5.0) - ln3}},
+    {"cross_entropy", "ignore_index row left out of the mean",
+     with_targets({0, 0, 0, ln3, 0, 0}, {2, 3}, {1, -100}),
+     [](X x) { return cross_entropy(x[0], x[1]); }, {}, {ln3}},
+    // nll_loss picks -log_probs[i, t_i]: targets 2 and 0 of A.
+    {"nll_loss", "mean", with_targets(a6, {2, 3}, {2, 0}),
+     [](X x) { return nll_loss(x[0], x[1]); }, {}, {-3.5}},
+    {"nll_loss", "sum", with_targets(a6, {2, 3}, {2, 0}),
+     [](X x) { return nll_loss(x[0], x[1], Reduction::Sum); }, {}, {-7}},
+    {"nll_loss", "none, ignore_index 0", with_targets(a6, {2, 3}, {2, 0}),
+     [](X x) { return nll_loss(x[0], x[1], Reduction::None, 0); }, {2}, {-3, 0}},
+    // mse_loss of [1, 2, 3] against [0, 2, 5]: squared errors [1, 0, 4].
+    {"mse_loss", "mean", in({{{1, 2, 3}, {3}}, {{0, 2, 5}, {3}}}),
+     [](X x) { return mse_loss(x[0], x[1]); }, {}, {5.0 / 3}},
+    {"mse_loss", "sum", in({{{1, 2, 3}, {3}}, {{0, 2, 5}, {3}}}),
+     [](X x) { return mse_loss(x[0], x[1], Reduction::Sum); }, {}, {5}},
+    {"mse_loss", "none", in({{{1, 2, 3}, {3}}, {{0, 2, 5}, {3}}}),
+     [](X x) { return mse_loss(x[0], x[1], Reduction::None); }, {3}, {1, 0, 4}},
+    // Conversions: float to int64 truncates toward zero; a float64 copy keeps the values and
+    // passes the gradient through.
+    {"to", "int64 truncates", in1({1.5, -2.7, 3}),
+     [](X x) { return x[0].to(kInt64); }, {3}, {1, -2, 3}, false},
+    {"to", "float64", in1({1.5, -2.7, 3}),
+     [](X x) { return x[0].to(kFloat64) * 2.0; }, {3}, {3, -5.4, 6}},
+    {"to", "bool is != 0", in1({0, -2.7, 3}),
+     [](X x) { return x[0].to(kBool); }, {3}, {0, 1, 1}, false},
+    {"copy_", "broadcast row into a (2, 3) tensor", in({{{10, 20, 30}, {3}}}),
+     [](X x) {
+       Tensor y = zeros({2, 3}, TensorOptions().dtype(x[0].dtype()).device(x[0].device()));
+       y.copy_(x[0]);
+       return y;
+     }, {2, 3}, {10, 20, 30, 10, 20, 30}, false},
+    {"copy_", "into a transposed view, converting to int64", in({{a6, {2, 3}}}),
+     [](X x) {
+       Tensor y = zeros({3, 2}, TensorOptions().dtype(kInt64).device(x[0].device()));
+       y.t().copy_(x[0] * 1.5);
+       return y;
+     }, {3, 2}, {1, 6, 3, 7, 4, 9}, false},
+    // One fused update of p = [1, 2, 3] with g = [0.5, -1, 2], lr 0.1.
+    {"fused::sgd_step_", "plain", in({{{1, 2, 3}, {3}}, {{0.5, -1, 2}, {3}}}),
+     [](X x) { return sgd_once(x, 0.0, 0.0, false); }, {3}, {0.95, 2.1, 2.8}, false},
+    // weight decay 0.1: g = [0.6, -0.8, 2.3]; the first step's buffer is g.
+    {"fused::sgd_step_", "momentum 0.9, weight decay 0.1", in({{{1, 2, 3}, {3}}, {{0.5, -1, 2}, {3}}}),
+     [](X x) { return sgd_once(x, 0.9, 0.1, false); }, {3}, {0.94, 2.08, 2.77}, false},
+    {"fused::sgd_step_", "nesterov: g + 0.9 buf = 1.9 g", in({{{1, 2, 3}, {3}}, {{0.5, -1, 2}, {3}}}),
+     [](X x) { return sgd_once(x, 0.9, 0.1, true); }, {3}, {0.886, 2.152, 2.563}, false},
+    // Step 1 of Adam: the bias corrections make m_hat = g, v_hat = g^2, so p -= lr * sign(g).
+    {"fused::adam_step_", "adam, step 1", in({{{1, 2, 3}, {3}}, {{0.5, -1, 2}, {3}}}),
+     [](X x) { return adam_once(x, 0.0, false); }, {3}, {0.9, 2.1, 2.9}, false},
+    // AdamW first scales p by 1 - lr * wd = 0.99.
+    {"fused::adam_step_", "adamw, weight decay 0.1", in({{{1, 2, 3}, {3}}, {{0.5, -1, 2}, {3}}}),
+     [](X x) { return adam_once(x, 0.1, true); }, {3}, {0.89, 2.08, 2.87}, false},
   };
   // clang-format on
   return kCases;
