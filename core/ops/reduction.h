@@ -1,6 +1,6 @@
-// What every reduction op shares (reduce.cpp: sum, mean, prod, max, min, argmax, argmin, all,
-// any; statistics.cpp: norm, var, std): which dims are reduced, the shapes that result, and
-// one forward over any set of dims. Internal to the op layer.
+// What every reduction op shares, defined in reduce.cpp (with sum, mean, prod, max, min,
+// argmax, argmin, all, any; statistics.cpp has norm, var, std): which dims are reduced, the
+// shapes that result, and one forward over any set of dims. Internal to the op layer.
 #pragma once
 
 #include <ember/core/ops/op_utils.h>
