@@ -1,5 +1,5 @@
 // CPU GEMM. float32 goes to the BLAS found at build time: oneDNN's dnnl_sgemm (row-major
-// itself, called directly; it threads on the same OpenMP pool as our loops) or OpenBLAS'
+// itself, called single-threaded on blocks of C that ember's pool threads claim) or OpenBLAS'
 // cblas_sgemm through the column-major mapping in kernels/common/gemm_args.h. float64
 // (gradcheck, tests) and float32 without any BLAS use a cache-blocked loop: pack a KC x NC
 // panel of op(B) (scaled by alpha), then for each row of C run i-k-j so the innermost loop is
@@ -8,6 +8,7 @@
 #include <ember/kernels/cpu/backend.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <stdexcept>
@@ -95,15 +96,61 @@ void gemm_blocked(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, co
   }
 }
 
+#if defined(EMBER_HAVE_DNNL)
+// One oneDNN call on this thread alone: oneDNN threads with OpenMP, which would fork a team
+// beside ember's pool (and wait at its barrier for any descheduled member), so the calling
+// thread's OpenMP thread count is 1 for the call. Pool threads keep it at 1 throughout.
+dnnl_status_t sgemm_one_thread(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                               const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                               float* c, int64_t ldc) {
+  const int saved = omp_get_max_threads();
+  if (saved != 1) omp_set_num_threads(1);
+  const dnnl_status_t st =
+      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (saved != 1) omp_set_num_threads(saved);
+  return st;
+}
+
+// Blocks of C per pool thread. Each block's call packs its own share of one operand and all
+// of the other, so more blocks cost more packing; a few per thread still let the threads that
+// run take over the blocks of one that does not (Note [Work-claiming pool]).
+constexpr int64_t kGemmBlocksPerThread = 2;
+// A block below this many flops costs more in call and packing overhead than it saves.
+constexpr double kGemmMinBlockFlops = 1 << 22;
+#endif
+
 void gemm_f32(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
               int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
 #if defined(EMBER_HAVE_DNNL)
-  const dnnl_status_t st =
-      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  if (st != dnnl_success)
-    throw Error("kernels::cpu::gemm: dnnl_sgemm failed with status " +
-                std::to_string(static_cast<int>(st)) + " (m=" + std::to_string(m) +
-                " n=" + std::to_string(n) + " k=" + std::to_string(k) + ")");
+  // Blocks of rows of C (or of columns, when C is wide), one single-threaded call each,
+  // claimed by the pool's threads.
+  const bool by_rows = m >= n;
+  const int64_t extent = by_rows ? m : n;
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * k;
+  const int64_t blocks =
+      std::max<int64_t>(1, std::min({kGemmBlocksPerThread * get_num_threads(), extent / 16,
+                                     static_cast<int64_t>(flops / kGemmMinBlockFlops)}));
+  const int64_t step = (extent + blocks - 1) / blocks;
+  std::atomic<int> failed{static_cast<int>(dnnl_success)};
+  parallel_for(blocks, 1, [&](int64_t bb, int64_t be) {
+    for (int64_t blk = bb; blk < be; ++blk) {
+      const int64_t lo = blk * step, len = std::min(extent, lo + step) - lo;
+      if (len <= 0) continue;
+      dnnl_status_t st;
+      if (by_rows) {
+        st = sgemm_one_thread(ta, tb, len, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb,
+                              beta, c + lo * ldc, ldc);
+      } else {
+        st = sgemm_one_thread(ta, tb, m, len, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb,
+                              beta, c + lo, ldc);
+      }
+      if (st != dnnl_success) failed.store(static_cast<int>(st), std::memory_order_relaxed);
+    }
+  });
+  const int st = failed.load(std::memory_order_relaxed);
+  if (st != static_cast<int>(dnnl_success))
+    throw Error("kernels::cpu::gemm: dnnl_sgemm failed with status " + std::to_string(st) + " (m=" +
+                std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k) + ")");
 #elif defined(EMBER_HAVE_CBLAS)
   for (int64_t v : {m, n, k, lda, ldb, ldc}) {
     if (v > INT_MAX)

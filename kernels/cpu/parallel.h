@@ -1,50 +1,85 @@
-// The CPU loop machinery: parallel_for over index ranges on the OpenMP thread pool (the same
-// libgomp pool oneDNN uses, so BLAS and our loops share one set of threads), and
+// The CPU loop machinery: parallel_for over index ranges on ember's thread pool, and
 // StridedLoop, which walks up to four strided operands over a broadcast iteration space.
+//
+// Note [Work-claiming pool]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~
+// A parallel_for splits its range into chunks, publishes them, and then the calling thread
+// and every pool thread that is running claim chunks one at a time (one atomic increment per
+// chunk) until none are left; the call returns when every claimed chunk is done. Nothing
+// waits for a thread that has not started: on a machine where another process holds a core,
+// the threads that run do the work, and the call costs at most one chunk more than the same
+// work on fewer threads. A fork-join team (OpenMP's) instead gives each thread a fixed share
+// and waits at the barrier for the slowest, so one descheduled thread stalls every region.
+// The pool's threads spin briefly after a job (a training step's next op comes within
+// microseconds), then sleep. The float32 GEMM runs on the same pool: single-threaded BLAS
+// calls on blocks of C (kernels/cpu/gemm.cpp), so there is one set of threads, never two.
 #pragma once
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <type_traits>
 
 #include <ember/kernels/common/layout.h>
 
 namespace ember::kernels::cpu {
 
-// Elements per chunk for memory-bound elementwise loops: below this a thread fork
-// (microseconds) costs more than the loop itself.
+// Elements per chunk for memory-bound elementwise loops: below this a hand-off to another
+// thread (about a microsecond) costs more than the loop itself.
 inline constexpr int64_t kGrainCheap = 32768;
 // For loops doing a transcendental per element (exp, log, erf, ...).
 inline constexpr int64_t kGrainTranscendental = 4096;
 
+// Threads that run a parallel_for, the calling thread included. The default is
+// EMBER_NUM_THREADS when set (a positive integer), else OMP_NUM_THREADS, else the cores this
+// process may run on. set_num_threads throws ValueError for n < 1.
 int get_num_threads();
 void set_num_threads(int n);
 
-// Calls f(begin, end) over disjoint chunks covering [0, n). Forks only when n > grain and we
-// are not already inside a parallel region; otherwise it is a direct call, so small tensors
-// pay nothing. f must not throw (an exception cannot leave an OpenMP region): kernels
-// validate before looping.
+namespace detail {
+using ChunkFn = void (*)(const void* body, int64_t begin, int64_t end);
+// True on a pool thread, and on the calling thread while it runs chunks: a parallel_for there
+// runs inline. (Inline, so the check costs one thread-local load.)
+inline thread_local bool t_in_parallel_region = false;
+inline bool in_parallel_region() {
+  return t_in_parallel_region;
+}
+// Runs fn(body, b, e) over the chunks [i * chunk, min(n, (i + 1) * chunk)) of [0, n) on the
+// pool. Returns false without running anything when the pool is busy with another caller's
+// job (the caller then runs the range itself).
+bool run_on_pool(int64_t n, int64_t chunk, ChunkFn fn, const void* body);
+}  // namespace detail
+
+// Calls f(begin, end) over disjoint chunks covering [0, n), each at least `grain` long (but
+// the last). Small ranges, and calls made inside a parallel region (ember's or the user's
+// OpenMP), are one direct call on the calling thread. Which thread runs a chunk varies; the
+// chunks themselves depend only on n, grain and the thread count, so a kernel that combines
+// per-chunk results in chunk order is deterministic. f must not throw: kernels validate before
+// looping.
 template <class F>
 inline void parallel_for(int64_t n, int64_t grain, F&& f) {
   if (n <= 0) return;
-  if (n <= grain || omp_in_parallel()) {
+  grain = std::max<int64_t>(grain, 1);
+  if (n <= grain || detail::in_parallel_region() || omp_in_parallel()) {
     f(int64_t{0}, n);
     return;
   }
-  const int64_t max_threads = omp_get_max_threads();
-  const int want = static_cast<int>(std::min<int64_t>(max_threads, (n + grain - 1) / grain));
-  if (want <= 1) {
+  const int threads = get_num_threads();
+  if (threads <= 1) {
     f(int64_t{0}, n);
     return;
   }
-#pragma omp parallel num_threads(want)
-  {
-    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t chunk = (n + nt - 1) / nt;
-    const int64_t begin = t * chunk, end = std::min(n, begin + chunk);
-    if (begin < end) f(begin, end);
-  }
+  // Enough chunks that a thread descheduled mid-chunk delays the call by a small share of it.
+  constexpr int64_t kChunksPerThread = 8;
+  const int64_t chunks = std::min((n + grain - 1) / grain, kChunksPerThread * threads);
+  const int64_t chunk = (n + chunks - 1) / chunks;
+  using Body = std::remove_reference_t<F>;
+  const detail::ChunkFn call = [](const void* body, int64_t b, int64_t e) {
+    (*static_cast<Body*>(const_cast<void*>(body)))(b, e);
+  };
+  if (!detail::run_on_pool(n, chunk, call, std::addressof(f))) f(int64_t{0}, n);
 }
 
 // The row-major contiguous layout over `like`'s sizes: the strides of an output operand.

@@ -1,6 +1,6 @@
-// The CPU loop machinery: parallel_for covers a range exactly once, runs small ranges as a
-// direct call on the calling thread, never nests; StridedLoop's coalescing and odometer give
-// the same offsets as naive index math for any [begin, end) split.
+// The CPU loop machinery: parallel_for covers a range exactly once (from several callers at
+// once too), runs small ranges as a direct call on the calling thread, never nests; StridedLoop's
+// coalescing and odometer give the same offsets as naive index math for any [begin, end) split.
 #include <gtest/gtest.h>
 
 #include <omp.h>
@@ -8,8 +8,10 @@
 #include <atomic>
 #include <cstdint>
 #include <random>
+#include <thread>
 #include <vector>
 
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cpu/parallel.h>
 
 #include "kernels/test_util.h"
@@ -73,10 +75,53 @@ TEST(ParallelFor, NumThreadsRoundTrip) {
   int calls = 0;
   cpu::parallel_for(1 << 20, 16, [&](int64_t, int64_t) { ++calls; });
   EXPECT_EQ(calls, 1);
-  cpu::set_num_threads(0);  // clamped to 1
+  EXPECT_THROW(cpu::set_num_threads(0), ValueError);
+  EXPECT_THROW(cpu::set_num_threads(-3), ValueError);
   EXPECT_EQ(cpu::get_num_threads(), 1);
   cpu::set_num_threads(before);
   EXPECT_EQ(cpu::get_num_threads(), before);
+}
+
+// More pool threads than cores, the pool resized between calls, and callers on several user
+// threads at once (one runs on the pool, the others run their ranges themselves): every
+// range is still covered exactly once.
+TEST(ParallelFor, ConcurrentCallersAndResizes) {
+  const int before = cpu::get_num_threads();
+  for (int threads : {4, 3, 1, 8}) {
+    cpu::set_num_threads(threads);
+    std::vector<std::thread> callers;
+    std::atomic<int> bad{0};
+    for (int t = 0; t < 3; ++t) {
+      callers.emplace_back([&bad, t] {
+        const int64_t n = 200003 + t;
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        for (int round = 0; round < 20; ++round) {
+          for (auto& h : hits) h = 0;
+          cpu::parallel_for(n, 1000, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i) ++hits[i];
+          });
+          for (auto& h : hits) bad += h.load() != 1;
+        }
+      });
+    }
+    for (std::thread& c : callers) c.join();
+    EXPECT_EQ(bad.load(), 0) << threads << " threads";
+  }
+  cpu::set_num_threads(before);
+}
+
+// A parallel_for inside a chunk runs inline on the thread that claimed the chunk.
+TEST(ParallelFor, NestedCallRunsInline) {
+  std::atomic<int> inner_calls{0}, outer_chunks{0};
+  cpu::parallel_for(1 << 16, 1 << 10, [&](int64_t, int64_t) {
+    ++outer_chunks;
+    cpu::parallel_for(1 << 20, 16, [&](int64_t b, int64_t e) {
+      EXPECT_EQ(b, 0);
+      EXPECT_EQ(e, 1 << 20);
+      ++inner_calls;
+    });
+  });
+  EXPECT_EQ(inner_calls.load(), outer_chunks.load());
 }
 
 // Runs a 3-operand StridedLoop over [begin, end) and checks every visited position's
