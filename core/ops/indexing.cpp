@@ -1,7 +1,8 @@
-// Indexing along one dim: gather and scatter_add (torch semantics), and index_select and
-// masked_fill composed from gather and where, whose kernels and backward nodes exist on every
-// backend: gather's scatter-add backward adds up the gradients of repeated indices, exactly
-// index_select's gradient, and where's backward gives filled positions zero gradient.
+// Indexing along one dim: gather, scatter_add and index_select (torch semantics), and
+// masked_fill composed from where. index_select copies whole rows (the backend's index_select
+// entry point, a memcpy per row on the CPU); its backward, like gather's, is a scatter_add, so
+// the gradients of repeated indices add up. where's backward gives filled positions zero
+// gradient.
 #include <ember/core/ops/op_utils.h>
 
 namespace ember {
@@ -28,6 +29,29 @@ Layout index_layout(const char* op, const Tensor& t, int dim, const Tensor& inde
   for (int d = 0; d < t.dim(); ++d) l.strides[d] = t.stride(d);
   return l;
 }
+
+// index_select's gradient: each incoming row added back at its index, so repeated indices
+// add up (scatter_add with the 1-D index broadcast over the row).
+class IndexSelectBackward final : public Node {
+ public:
+  IndexSelectBackward(Shape in_sizes, int dim, const Tensor& index)
+      : in_sizes_(in_sizes), dim_(dim), index_(index) {}
+  std::vector<Tensor> apply(const Tensor& g) override {
+    Shape line;
+    line.resize(g.dim(), 1);
+    line[dim_] = g.size(dim_);
+    const Tensor index = index_.unpack(*this).reshape(line).expand(g.sizes());
+    Tensor gi = zeros(in_sizes_, TensorOptions().dtype(g.dtype()).device(g.device()));
+    return {scatter_add(gi, dim_, index, g)};
+  }
+  std::string name() const override { return "IndexSelectBackward"; }
+  void release_saved() override { index_.reset(); }
+
+ private:
+  Shape in_sizes_;
+  int dim_;
+  SavedTensor index_;
+};
 
 class GatherBackward final : public Node {
  public:
@@ -157,12 +181,19 @@ Tensor index_select(const Tensor& x, int dim_in, const Tensor& index) {
     EMBER_CHECK(n == 1, IndexError, "index_select: a 0-dim input takes exactly one index, got ", n);
     return gather(x.reshape({1}), 0, index.reshape({1})).reshape({});
   }
-  // gather wants the index in the output's shape: the 1-D index along `dim`, broadcast.
-  Shape out_sizes = x.sizes(), line;
+  // Whole rows of the contiguous (outer, size, inner) view: one row copy per index.
+  const Tensor xc = detail::contiguous_data(x);
+  const Tensor idx = detail::contiguous_data(index).reshape({n});
+  const detail::ReduceGeometry g = detail::reduce_geometry(x.sizes(), dim);
+  Shape out_sizes = x.sizes();
   out_sizes[dim] = n;
-  line.resize(x.dim(), 1);
-  line[dim] = n;
-  return gather(x, dim, index.reshape(line).expand(out_sizes));
+  Tensor out = detail::make_tensor(out_sizes, x.dtype(), x.device());
+  if (out.numel() > 0)
+    backend_of(x).index_select(x.dtype(), xc.data_ptr(), g.outer, g.r, g.inner,
+                               static_cast<const int64_t*>(idx.data_ptr()), n, out.data_ptr());
+  if (autograd::needs_grad(x))
+    autograd::attach(std::make_shared<IndexSelectBackward>(x.sizes(), dim, idx), {&x}, out);
+  return out;
 }
 
 Tensor Tensor::masked_fill(const Tensor& mask, double value) const {

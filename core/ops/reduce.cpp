@@ -127,9 +127,9 @@ Tensor sum_impl(const char* name, const Tensor& x, const Shape& dims_in, bool ke
 }
 
 // Gradient of max/min: the incoming gradient lands on the chosen element.
-class IndexSelectBackward final : public Node {
+class MaxMinDimBackward final : public Node {
  public:
-  IndexSelectBackward(Shape in_sizes, int dim, bool keepdim, const Tensor& indices)
+  MaxMinDimBackward(Shape in_sizes, int dim, bool keepdim, const Tensor& indices)
       : in_sizes_(in_sizes), dim_(dim), keepdim_(keepdim), indices_(indices) {}
   std::vector<Tensor> apply(const Tensor& g) override {
     Tensor idx = indices_.unpack(*this);
@@ -202,8 +202,8 @@ std::tuple<Tensor, Tensor> arg_reduce(const char* name, ReduceOp op, const Tenso
     if (!dim_opt.has_value() || x.dim() == 0)
       autograd::attach(std::make_shared<ExtremumBackward>(x, values), {&x}, values);
     else
-      autograd::attach(std::make_shared<IndexSelectBackward>(x.sizes(), dim, keepdim, indices),
-                       {&x}, values);
+      autograd::attach(std::make_shared<MaxMinDimBackward>(x.sizes(), dim, keepdim, indices), {&x},
+                       values);
   }
   return {values, indices};
 }

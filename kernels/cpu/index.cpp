@@ -7,7 +7,9 @@
 #include <ember/kernels/cpu/index.h>
 #include <ember/kernels/cpu/backend.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -136,6 +138,26 @@ void CpuBackend::scatter_add(DType dt, int dim, const Layout& out_layout, int64_
                              void* out, const int64_t* index, const void* src) {
   const int64_t bad = cpu::scatter_add(dt, dim, out_layout, out_dim_size, out, index, src);
   if (bad >= 0) throw bad_index_error("scatter_add", index[bad], bad, dim, out_dim_size);
+}
+
+void CpuBackend::index_select(DType dt, const void* x, int64_t outer, int64_t r, int64_t inner,
+                              const int64_t* index, int64_t n, void* out) {
+  const int64_t row_bytes = inner * dtype_size(dt);
+  const auto* src = static_cast<const char*>(x);
+  auto* dst = static_cast<char*>(out);
+  // One memcpy per run of consecutive indices (a sorted or sliced index is one long copy).
+  parallel_for(outer * n,
+               std::max<int64_t>(1, (int64_t{1} << 17) / std::max<int64_t>(1, row_bytes)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t w = b; w < e;) {
+                   const int64_t o = w / n, i = w % n;
+                   int64_t run = 1;
+                   while (w + run < e && i + run < n && index[i + run] == index[i] + run) ++run;
+                   std::memcpy(dst + w * row_bytes, src + (o * r + index[i]) * row_bytes,
+                               static_cast<size_t>(run * row_bytes));
+                   w += run;
+                 }
+               });
 }
 
 }  // namespace ember::kernels::cpu

@@ -97,6 +97,17 @@ DimSplit split_dim(const char* kernel, int dim, const Layout& layout) {
   return DimSplit{StridedIndexer<1>::make(layouts), dim_stride};
 }
 
+// index_select: element e of out (outer, n, inner) copies its row's element from x.
+template <class U>
+__global__ void index_select_kernel(U* out, const U* x, const int64_t* index, int64_t r, int64_t n,
+                                    int64_t inner, int64_t total) {
+  for (int64_t e = global_thread_index(); e < total; e += grid_stride()) {
+    const int64_t j = e % inner, row = e / inner, i = row % n, o = row / n;
+    const int64_t k = index[i];
+    if (index_ok(k, r)) out[e] = x[(o * r + k) * inner + j];
+  }
+}
+
 }  // namespace
 
 void gather(DType dt, int dim, const Layout& x_layout, int64_t x_dim_size, const void* x,
@@ -127,6 +138,17 @@ void scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim_si
   });
 }
 
+void index_select(DType dt, const void* x, int64_t outer, int64_t r, int64_t inner,
+                  const int64_t* index, int64_t n, void* out, void* stream) {
+  const int64_t total = outer * n * inner;
+  if (total <= 0) return;
+  visit_bits("index_select", dt, [&]<class U>() {
+    launch("index_select", index_select_kernel<U>, grid_for(total), dim3(kBlockSize), 0,
+           as_stream(stream), static_cast<U*>(out), static_cast<const U*>(x), index, r, n, inner,
+           total);
+  });
+}
+
 // ---- CudaBackend entry points: the launchers above on this backend's device and stream
 
 void CudaBackend::gather(DType dt, int dim, const Layout& x_layout, int64_t x_dim_size,
@@ -141,6 +163,12 @@ void CudaBackend::scatter_add(DType dt, int dim, const Layout& out_layout, int64
   ensure_device(device_);
   cuda::scatter_add(dt, dim, out_layout, out_dim_size, out, index, src, check_, stream_);
   checked_kernel_queued();
+}
+
+void CudaBackend::index_select(DType dt, const void* x, int64_t outer, int64_t r, int64_t inner,
+                               const int64_t* index, int64_t n, void* out) {
+  ensure_device(device_);
+  cuda::index_select(dt, x, outer, r, inner, index, n, out, stream_);
 }
 
 }  // namespace ember::kernels::cuda

@@ -29,4 +29,10 @@ void gather(DType dt, int dim, const Layout& x_layout, int64_t x_dim_size, const
 void scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim_size, void* out,
                  const int64_t* index, const void* src, IndexCheck* check, void* stream);
 
+// out[o, i, :] = x[o, index[i], :] over contiguous (outer, r, inner) / (outer, n, inner); any
+// dtype. Indices are the caller's to check (CudaBackend::index_select's contract): a row with
+// an index outside [0, r) is left unwritten.
+void index_select(DType dt, const void* x, int64_t outer, int64_t r, int64_t inner,
+                  const int64_t* index, int64_t n, void* out, void* stream);
+
 }  // namespace ember::kernels::cuda

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <ember/core/error.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cpu/index.h>
 #include <ember/kernels/cuda/index.h>
 
@@ -188,6 +189,32 @@ TEST(CudaIndex, OutOfRangeIndicesAreReportedAtTheFirstPosition) {
   rec = sflag.record();
   EXPECT_EQ(rec.position, cpu_bad_scatter);
   EXPECT_EQ(rec.kernel, cuda::CheckedKernel::ScatterAdd);
+}
+
+// index_select: one launch, the CPU kernel's rows, for every element size; a row whose index
+// is out of range is left as it was (the op layer checks indices first).
+template <class S>
+void check_index_select(DType dt) {
+  const int64_t outer = 3, r = 5, inner = 7;
+  const std::vector<S> x = values<S>(outer * r * inner, 5);
+  const std::vector<int64_t> index = {4, 0, 0, 1, 2, 3, 2};
+  const int64_t n = static_cast<int64_t>(index.size());
+  std::vector<S> want(static_cast<size_t>(outer * n * inner));
+  cpu::cpu_backend.index_select(dt, x.data(), outer, r, inner, index.data(), n, want.data());
+  DeviceBuffer<S> dx(x), dout(want.size());
+  DeviceBuffer<int64_t> di(index);
+  const auto l = launches_during("index_select", [&] {
+    cuda::index_select(dt, dx.get(), outer, r, inner, di.get(), n, dout.get(), nullptr);
+  });
+  EXPECT_EQ(l.total, 1);
+  EXPECT_EQ(l.named, 1);
+  EXPECT_TRUE(all_close(dout.download(), want));
+}
+
+TEST(CudaIndex, IndexSelectMatchesCpuForEveryElementSize) {
+  check_index_select<float>(kFloat32);
+  check_index_select<double>(kFloat64);
+  check_index_select<int64_t>(kInt64);
 }
 
 TEST(CudaIndex, ZeroDim) {

@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <tuple>
 #include <vector>
 
 #include <ember/kernels/common/error.h>
+#include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cpu/index.h>
 
 #include "kernels/test_util.h"
@@ -134,6 +136,38 @@ TEST(ScatterAdd, EmbeddingBackwardPatternAndErrors) {
   const bool sb[1] = {true};
   const std::vector<int64_t> z = {0};
   EXPECT_THROW(cpu::scatter_add(kBool, 0, make_layout({1}), 1, ob, z.data(), sb), DTypeError);
+}
+
+// index_select over (outer, r, inner) against a naive loop: runs of consecutive indices (one
+// long copy), repeats, reversed order, and every element size.
+template <class T>
+void check_index_select(DType dt) {
+  for (auto [outer, r, inner] :
+       {std::tuple<int64_t, int64_t, int64_t>{1, 7, 5}, {3, 4, 1}, {2, 6, 3}, {1, 1000, 40}}) {
+    std::vector<T> x(static_cast<size_t>(outer * r * inner));
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<T>(i % 251 + 1);
+    std::vector<int64_t> index;
+    for (int64_t i = 0; i < r; ++i) index.push_back(i);       // one run
+    for (int64_t i = r - 1; i >= 0; --i) index.push_back(i);  // reversed
+    index.push_back(0);
+    index.push_back(0);  // a repeat
+    const int64_t n = static_cast<int64_t>(index.size());
+    std::vector<T> out(static_cast<size_t>(outer * n * inner));
+    cpu::cpu_backend.index_select(dt, x.data(), outer, r, inner, index.data(), n, out.data());
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < inner; ++j)
+          ASSERT_EQ(out[(o * n + i) * inner + j], x[(o * r + index[i]) * inner + j])
+              << "outer " << outer << " r " << r << " inner " << inner << " at " << o << "," << i
+              << "," << j;
+  }
+}
+
+TEST(IndexSelect, RowsMatchNaiveForEveryElementSize) {
+  check_index_select<uint8_t>(kBool);
+  check_index_select<float>(kFloat32);
+  check_index_select<double>(kFloat64);
+  check_index_select<int64_t>(kInt64);
 }
 
 }  // namespace
