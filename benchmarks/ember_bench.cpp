@@ -1,7 +1,9 @@
 // ember-bench: each op family and a full training step, timed on every available device,
 // printed as one table with a speedup column, and written as CSV plus a PNG chart
 // (gnuplot, when installed).
-//   ./ember-bench [--out DIR] [--quick] [--cudasim] [--ops]
+//   ./ember-bench [--out DIR] [--quick] [--cudasim] [--ops | --load]
+// --load times the CPU training recipe on a quiet machine and with one core taken by a
+// spinning child process, with the default thread count and with one thread (below).
 // --ops times the op harness's cases instead (tests/op_harness.h: every public op and form, on
 // small inputs, so a row is mostly the op's fixed cost per call: dispatch, allocation, launch).
 // CPU rows are timed with std::chrono::steady_clock, GPU rows with CUDA events recorded on
@@ -17,6 +19,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -187,11 +192,131 @@ std::vector<Case> harness_cases() {
   return out;
 }
 
+// ---- --load: the CPU training recipe on a loaded machine --------------------------------
+// 784-256-10 MLP, ReLU, SGD 0.1, batch 256, batches by a shuffled DataLoader over 60000
+// synthetic images, loss.item() per step (the recipe ember compares with libtorch on).
+
+// A child process spinning on a core until it is killed: the "other process" of a shared
+// machine.
+class Spinner {
+ public:
+  Spinner() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      for (;;) asm volatile("" ::: "memory");  // spin; killed by the destructor
+    }
+  }
+  ~Spinner() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  Spinner(const Spinner&) = delete;
+  Spinner& operator=(const Spinner&) = delete;
+
+ private:
+  pid_t pid_ = -1;
+};
+
+struct LoadFigures {
+  double step_ms = 0, epoch_s = 0;
+};
+
+LoadFigures time_recipe(int threads, int steps) {
+  kernels::cpu::set_num_threads(threads);
+  manual_seed(0);
+  nn::Sequential model;
+  model.push_back(std::make_shared<nn::Linear>(784, 256));
+  model.push_back(nn::ReLU());
+  model.push_back(std::make_shared<nn::Linear>(256, 10));
+  optim::SGD opt(model.parameters(), optim::SGDOptions(0.1));
+  static const data::TensorDataset images(randn({60000, 784}), randint(0, 10, {60000}));
+  data::DataLoader loader(images, data::DataLoaderOptions(256).shuffle(true).seed(1));
+  const auto step = [&](const data::Batch& b) {
+    Tensor loss = cross_entropy(model.forward(b.data), b.target);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    return loss.item<double>();
+  };
+  LoadFigures f;
+  std::vector<double> ms;
+  auto it = loader.begin();
+  for (int i = 0; i < steps; ++i, ++it) {
+    if (it == loader.end()) it = loader.begin();
+    const data::Batch& b = *it;
+    const auto t0 = std::chrono::steady_clock::now();
+    step(b);
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  f.step_ms = ms[ms.size() / 2];
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const data::Batch& b : loader) step(b);
+  f.epoch_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return f;
+}
+
+int run_load_benchmark(bool quick) {
+  const int default_threads = kernels::cpu::get_num_threads();
+  const int rounds = quick ? 1 : 3, steps = quick ? 50 : 200;
+  std::printf(
+      "ember-bench --load: 784-256-10 MLP, SGD, batch 256, 60000 synthetic images;\n"
+      "  step: median of %d steps; epoch: one shuffled pass; busy: a child process\n"
+      "  spinning on one core. %d rounds, the configurations alternating; medians.\n\n",
+      steps, rounds);
+  struct Config {
+    const char* machine;
+    int threads;
+    std::vector<LoadFigures> runs;
+  };
+  std::vector<Config> configs = {{"quiet", default_threads, {}},
+                                 {"quiet", 1, {}},
+                                 {"busy", default_threads, {}},
+                                 {"busy", 1, {}}};
+  for (int r = 0; r < rounds; ++r) {
+    for (Config& c : configs) {
+      std::optional<Spinner> spinner;
+      if (std::string(c.machine) == "busy") spinner.emplace();
+      c.runs.push_back(time_recipe(c.threads, steps));
+    }
+  }
+  kernels::cpu::set_num_threads(default_threads);
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::vector<LoadFigures> m;
+  std::printf("%-8s %8s %12s %10s\n", "machine", "threads", "step ms", "epoch s");
+  for (const Config& c : configs) {
+    std::vector<double> st, ep;
+    for (const LoadFigures& f : c.runs) {
+      st.push_back(f.step_ms);
+      ep.push_back(f.epoch_s);
+    }
+    m.push_back({median(st), median(ep)});
+    std::printf("%-8s %8d %12.3f %10.3f\n", c.machine, c.threads, m.back().step_ms,
+                m.back().epoch_s);
+  }
+  std::printf(
+      "\nratios (default threads / 1 thread): quiet step %.2f, epoch %.2f; busy step %.2f, "
+      "epoch %.2f\n",
+      m[0].step_ms / m[1].step_ms, m[0].epoch_s / m[1].epoch_s, m[2].step_ms / m[3].step_ms,
+      m[2].epoch_s / m[3].epoch_s);
+  std::printf("busy / quiet, default threads: step %.2f, epoch %.2f\n", m[2].step_ms / m[0].step_ms,
+              m[2].epoch_s / m[0].epoch_s);
+  std::printf("epoch outside the steps (epoch - steps x step time), quiet: %.0f%%\n",
+              100.0 * (m[0].epoch_s - (60000.0 / 256) * m[0].step_ms / 1000) / m[0].epoch_s);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string out_dir = ".";
-  bool quick = false, with_sim = false, ops = false;
+  bool quick = false, with_sim = false, ops = false, load = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--out" && i + 1 < argc)
@@ -202,18 +327,23 @@ int main(int argc, char** argv) {
       with_sim = true;
     else if (a == "--ops")
       ops = true;
+    else if (a == "--load")
+      load = true;
     else {
-      std::cout << "usage: ember-bench [--out DIR] [--quick] [--cudasim] [--ops]\n"
+      std::cout << "usage: ember-bench [--out DIR] [--quick] [--cudasim] [--ops | --load]\n"
                    "  times op families and a training step on the CPU and (when present) the\n"
                    "  GPU; writes ember-bench.csv and ember-bench.png to DIR (default .)\n"
                    "  --quick    fewer sizes and shorter timing\n"
                    "  --cudasim  in a cudasim build, also time the simulated device (its own\n"
                    "             column, no speedup: simulated time is not GPU time)\n"
                    "  --ops      time the op harness's cases (every public op and form, small\n"
-                   "             inputs: the fixed cost per call) instead of the op families\n";
+                   "             inputs: the fixed cost per call) instead of the op families\n"
+                   "  --load     the CPU training recipe (step and epoch) quiet and with one core\n"
+                   "             taken by a spinning process, default threads vs 1 thread\n";
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
+  if (load) return run_load_benchmark(quick);
   // The output folder is made when missing, and checked before minutes of timing.
   std::error_code mkdir_error;
   std::filesystem::create_directories(out_dir, mkdir_error);
