@@ -3,7 +3,10 @@
 // simulator. Either way an invalid configuration (more than 1024 threads, a zero-sized grid or
 // block, dimensions over the limits, too much dynamic shared memory) or a failed kernel throws
 // ember::CudaError naming the kernel and its configuration. The runtime (real or simulated)
-// does the validating, so the rules are exactly the runtime's.
+// does the validating, so the rules are exactly the runtime's. A kernel fault (an illegal
+// address, ...) surfaces at a later launch or wait; its message says so, and with
+// EMBER_CUDA_SYNC_LAUNCHES=1 every launch waits for its kernel, so the fault names the kernel
+// that caused it (check.h).
 //
 // Internal: included by kernels/cuda/*.cu only (the <<<>>> syntax needs nvcc).
 #pragma once
@@ -23,8 +26,9 @@ namespace detail {
                                               dim3 block, size_t smem) {
   throw CudaError(::ember::detail::str_cat(
       "CUDA kernel '", name, "' (grid (", grid.x, ",", grid.y, ",", grid.z, "), block (", block.x,
-      ",", block.y, ",", block.z, "), ", smem, " bytes of dynamic shared memory) failed: ",
-      cudaGetErrorName(err), " (", cudaGetErrorString(err), ")", simulator_detail()));
+      ",", block.y, ",", block.z, "), ", smem,
+      " bytes of dynamic shared memory) failed: ", cudaGetErrorName(err), " (",
+      cudaGetErrorString(err), ")", kernel_fault_hint(err), simulator_detail()));
 }
 
 }  // namespace detail
@@ -53,7 +57,8 @@ void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, 
   kernel<<<grid, block, smem, stream>>>(args...);
   // clang-format on
 #endif
-  const cudaError_t err = cudaGetLastError();
+  cudaError_t err = cudaGetLastError();
+  if (err == cudaSuccess && detail::sync_launches()) err = cudaStreamSynchronize(stream);
   if (err != cudaSuccess) detail::throw_launch_failure(name, err, grid, block, smem);
 }
 

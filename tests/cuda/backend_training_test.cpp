@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -159,6 +160,21 @@ TEST(CudaTraining, OverrunIntoANeighbouringBlockFailsTheLaunch) {
   device_deallocate(kCuda, a);
 }
 
+// A kernel fault surfaces where CUDA reports it, which on a GPU may be a later call than the
+// kernel that faulted: the message says so and names the switch that pins it down.
+TEST(CudaTraining, KernelFaultsPointToEmberCudaSyncLaunches) {
+  Backend& be = backend(kCuda);
+  void* a = device_allocate(kCuda, 100);
+  Layout l;
+  l.ndim = 1;
+  l.sizes[0] = 40;  // 160 bytes into a 100-byte block
+  l.strides[0] = 1;
+  const std::string msg = error_of<CudaError>([&] { be.fill(kFloat32, l, a, 1.0); });
+  EXPECT_NE(msg.find("'fill'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("EMBER_CUDA_SYNC_LAUNCHES"), std::string::npos) << msg;
+  device_deallocate(kCuda, a);
+}
+
 TEST(CudaTraining, EventsTimeQueuedWork) {
   cuda::Event start, stop;
   start.record();
@@ -220,6 +236,8 @@ void measure_step(const std::vector<int64_t>& widths, int64_t batch, bool adam) 
 }
 
 TEST(CudaTraining, WarmStepMakesNoRawAllocationsNoSyncsAndCopiesOnlyTheBatch) {
+  if (const char* env = std::getenv("EMBER_CUDA_SYNC_LAUNCHES"); env && std::string(env) != "0")
+    GTEST_SKIP() << "EMBER_CUDA_SYNC_LAUNCHES waits after every launch, by design";
   measure_step({64, 32, 10}, 32, false);
   // train_mlp's default model, with the classic recipe's SGD and its default Adam.
   measure_step({784, 256, 128, 10}, 256, false);
