@@ -364,7 +364,7 @@ int main(int argc, char** argv) {
   const int size_width = ops ? 56 : 30;
   const Budget budget = quick ? Budget{5, 3, 30} : Budget{20, 7, 300};
 
-  std::printf("ember-bench  CPU: %d OpenMP threads, GEMM via %s\n", kernels::cpu::get_num_threads(),
+  std::printf("ember-bench  CPU: %d threads, GEMM via %s\n", kernels::cpu::get_num_threads(),
               kernels::cpu::gemm_backend_name());
   if (gpu.device)
     std::printf("             %s: %s\n", gpu.simulated ? "cudasim" : "GPU", gpu.name.c_str());
