@@ -1,4 +1,5 @@
-// CUDA reductions over (outer, r, inner), the contract of the reduce entry points (kernels/common/backend_kernels.inc).
+// CUDA reductions over (outer, r, inner), the contract of the reduce entry points
+// (kernels/common/backend_kernels.inc).
 //
 // rows     (inner == 1): one block per row; each thread folds a strided slice of the row,
 //          then cub::BlockReduce combines the threads. Also the whole-tensor path for small
