@@ -2,12 +2,15 @@
 // makes that device the default (ember::set_default_device), so the factories in a test body
 // create their tensors there and one test checks either backend. ctest runs the core, nn and
 // optim suites once per device (ember_add_test_suite's PER_DEVICE in tests/CMakeLists.txt).
+// `--setenv=NAME=VALUE` arguments set environment variables first (cudasim's modes).
 #include <cstdlib>
 #include <iostream>
 
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
+
+#include "setenv_args.h"
 
 namespace {
 
@@ -18,6 +21,7 @@ constexpr int kSkipReturnCode = 77;
 }  // namespace
 
 int main(int argc, char** argv) {
+  ember_test::apply_setenv_args(argc, argv);
   testing::InitGoogleTest(&argc, argv);
   const char* spec = std::getenv("EMBER_TEST_DEVICE");
   if (spec != nullptr && *spec != '\0') {

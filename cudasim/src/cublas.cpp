@@ -23,6 +23,7 @@
 #include "internal.h"
 
 struct cublasContext {
+  int device = 0;  // the device current at cublasCreate, which the handle works on
   cudaStream_t stream = nullptr;
   cublasMath_t math_mode = CUBLAS_DEFAULT_MATH;
 };
@@ -96,6 +97,38 @@ void cpu_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const double*
   }
 }
 
+// Runs a validated GEMM (see gemm) on host copies of the operands: BLAS's worker threads must
+// not need access to device memory (under protection keys only the calling thread opens it).
+template <class T>
+void run_gemm(bool ta, bool tb, int m, int n, int k, T al, const T* A, int lda, long long stride_a,
+              Extent ea, const T* B, int ldb, long long stride_b, Extent eb, T be, T* C, int ldc,
+              long long stride_c, Extent ec, int batch, bool reads_ab, int device) {
+  DeviceAccess access(DeviceAccess::kDevice, device);
+  auto gather = [](const T* p, Extent e) { return std::vector<T>(p + e.lo, p + e.hi); };
+  std::vector<T> a, b;
+  std::vector<T> c = gather(C, ec);
+  if (reads_ab) {
+    a = gather(A, ea);
+    b = gather(B, eb);
+  }
+  for (int i = 0; i < batch; ++i) {
+    T* ci = c.data() + (stride_c * i - ec.lo);
+    if (!reads_ab) {
+      // C = beta * C; beta == 0 means C is not read (it may hold NaN), as in BLAS.
+      for (int col = 0; col < n; ++col) {
+        for (int row = 0; row < m; ++row) {
+          T& v = ci[static_cast<long long>(col) * ldc + row];
+          v = be == T(0) ? T(0) : be * v;
+        }
+      }
+      continue;
+    }
+    cpu_gemm(ta, tb, m, n, k, al, a.data() + (stride_a * i - ea.lo), lda,
+             b.data() + (stride_b * i - eb.lo), ldb, be, ci, ldc);
+  }
+  std::copy(c.begin(), c.end(), C + ec.lo);
+}
+
 template <class T>
 cublasStatus_t gemm(const char* api, cublasHandle_t handle, cublasOperation_t transa,
                     cublasOperation_t transb, int m, int n, int k, const T* alpha, const T* A,
@@ -129,35 +162,31 @@ cublasStatus_t gemm(const char* api, cublasHandle_t handle, cublasOperation_t tr
   std::string why = check_operand("C", C, ec);
   if (why.empty() && reads_ab) why = check_operand("A", A, ea);
   if (why.empty() && reads_ab) why = check_operand("B", B, eb);
+  const int device = handle->device;
+  if (why.empty()) {
+    // The handle's GPU runs the GEMM: it cannot read another device's memory.
+    for (auto [name, p] :
+         {std::pair<const char*, const void*>{"C", C}, std::pair<const char*, const void*>{"A", A},
+          std::pair<const char*, const void*>{"B", B}}) {
+      if ((name[0] == 'C' || reads_ab) && device_of(p) != device) {
+        why = strprintf("%s = %p is memory of device %d, the handle works on device %d", name, p,
+                        device_of(p), device);
+        break;
+      }
+    }
+  }
+  if (why.empty() && stream_device(handle->stream) != device) {
+    why = strprintf("the handle (device %d) is set to a stream of device %d", device,
+                    stream_device(handle->stream));
+  }
   if (!why.empty()) return fail(CUBLAS_STATUS_EXECUTION_FAILED, strprintf("%s: ", api) + why);
 
   ++mutable_counters().cublas_calls;
-  // BLAS runs on host copies of the operands: its worker threads must not need access to
-  // device memory (under protection keys only the calling thread opens it).
-  DeviceAccess access;
-  auto gather = [](const T* p, Extent e) { return std::vector<T>(p + e.lo, p + e.hi); };
-  std::vector<T> a, b;
-  std::vector<T> c = gather(C, ec);
-  if (reads_ab) {
-    a = gather(A, ea);
-    b = gather(B, eb);
-  }
-  for (int i = 0; i < batch; ++i) {
-    T* ci = c.data() + (stride_c * i - ec.lo);
-    if (!reads_ab) {
-      // C = beta * C; beta == 0 means C is not read (it may hold NaN), as in BLAS.
-      for (int col = 0; col < n; ++col) {
-        for (int row = 0; row < m; ++row) {
-          T& v = ci[static_cast<long long>(col) * ldc + row];
-          v = be == T(0) ? T(0) : be * v;
-        }
-      }
-      continue;
-    }
-    cpu_gemm(ta, tb, m, n, k, al, a.data() + (stride_a * i - ea.lo), lda,
-             b.data() + (stride_b * i - eb.lo), ldb, be, ci, ldc);
-  }
-  std::copy(c.begin(), c.end(), C + ec.lo);
+  (void)submit(handle->stream, [=] {
+    run_gemm<T>(ta, tb, m, n, k, al, A, lda, stride_a, ea, B, ldb, stride_b, eb, be, C, ldc,
+                stride_c, ec, batch, reads_ab, device);
+    return Outcome{};
+  });
   return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -167,6 +196,8 @@ cublasStatus_t cublasCreate(cublasHandle_t* handle) {
   ApiLock lock(api_mutex());
   if (handle == nullptr) return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasCreate: null");
   *handle = new cublasContext;
+  (*handle)->device = current_device();
+  touch_context((*handle)->device);
   handles().insert(*handle);
   return CUBLAS_STATUS_SUCCESS;
 }

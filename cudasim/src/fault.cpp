@@ -14,6 +14,7 @@
 namespace cudasim::detail {
 
 const char* volatile running_kernel = nullptr;
+volatile int running_device = 0;
 
 namespace {
 
@@ -36,6 +37,18 @@ void put_hex(char*& out, const char* end, uintptr_t v) {
   while (n > 0 && out < end) *out++ = digits[--n];
 }
 
+void put_dec(char*& out, const char* end, int v) {
+  char digits[12];
+  int n = 0;
+  unsigned u = v < 0 ? 0u - static_cast<unsigned>(v) : static_cast<unsigned>(v);
+  do {
+    digits[n++] = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (v < 0 && out < end) *out++ = '-';
+  while (n > 0 && out < end) *out++ = digits[--n];
+}
+
 void on_fault(int sig, siginfo_t* info, void* /*context*/) {
   const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
   const char* kernel = running_kernel;
@@ -53,6 +66,21 @@ void on_fault(int sig, siginfo_t* info, void* /*context*/) {
     put(out, end,
         ": device memory is only accessible inside kernels and the runtime's copy "
         "and set calls (cudaMemcpy/cudaMemset)");
+  } else if (in_device_arena(addr) && device_of(info->si_addr) >= 0 &&
+             device_of(info->si_addr) != running_device) {
+    // Safe here: the faulting thread runs a kernel and holds the API lock, so nothing is
+    // changing the allocation table it reads.
+    put(out, end, "cudasim: kernel '");
+    put(out, end, kernel);
+    put(out, end, "' on device ");
+    put_dec(out, end, running_device);
+    put(out, end, " accessed ");
+    put_hex(out, end, addr);
+    put(out, end, ", memory of device ");
+    put_dec(out, end, device_of(info->si_addr));
+    put(out, end,
+        " (a kernel may only touch its own device's memory; is a tensor on the wrong "
+        "device, or was it allocated while another device was current?)");
   } else if (in_device_arena(addr)) {
     put(out, end, "cudasim: kernel '");
     put(out, end, kernel);

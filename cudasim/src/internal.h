@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -35,30 +36,68 @@ std::string strprintf(const char* format, ...) __attribute__((format(printf, 1, 
 // ---- memory (memory.cpp) -------------------------------------------------------------------
 enum class Space { kDevice, kPinnedHost, kHost };
 Space classify(const void* ptr);
+// The device whose live allocation holds `ptr` (its user bytes or one past them), or -1.
+int device_of(const void* ptr);
 // "" when [ptr, ptr + bytes) lies in one live allocation and crosses no guard; else why not.
 std::string check_device_range(const void* ptr, size_t bytes);
 // Makes device memory readable and writable for the lifetime of the object: every live
-// allocation (kernels, cuBLAS) or the one holding `ptr` (copies, sets; nullptr: none). Nests.
+// allocation of one device (kernels, cuBLAS) or the one holding `ptr` (copies, sets; nullptr:
+// none). Nests.
 class DeviceAccess {
  public:
-  DeviceAccess();
+  enum OneDevice { kDevice };
+  DeviceAccess(OneDevice, int device);
   explicit DeviceAccess(const void* ptr);
   ~DeviceAccess();
   DeviceAccess(const DeviceAccess&) = delete;
   DeviceAccess& operator=(const DeviceAccess&) = delete;
 
  private:
-  bool all_;
+  int device_;  // >= 0: every allocation of the device; -1: the one holding ptr_
   const void* ptr_;
 };
-// Checks every allocation guard and sub-block guard (device memory must be accessible);
-// returns a description of the first damage found ("" if none) and re-arms damaged guards so
-// one overrun is reported once.
-std::string check_all_guards();
+// Checks every allocation guard and sub-block guard of `device` (its memory must be
+// accessible); returns a description of the first damage found ("" if none) and re-arms
+// damaged guards so one overrun is reported once.
+std::string check_device_guards(int device);
 bool in_device_arena(uintptr_t address);
 
-// ---- streams (runtime.cpp) -----------------------------------------------------------------
+// ---- devices and streams (runtime.cpp) -----------------------------------------------------
 bool stream_is_valid(cudaStream_t stream);  // the default stream or a live created one
+int current_device();                       // this host thread's, as cudaGetDevice says
+// The device a stream belongs to (the legacy default stream: the current device).
+int stream_device(cudaStream_t stream);
+// Notes that the program now has a context on `device` (cudasim::has_context).
+void touch_context(int device);
+inline constexpr int kMaxDevices = 8;
+
+// ---- modes and deferred work (queue.cpp) ----------------------------------------------------
+// What a piece of device work reports when it runs: cudaSuccess, or a failure and why.
+struct Outcome {
+  cudaError_t code = cudaSuccess;
+  std::string detail;
+};
+using Work = std::function<Outcome()>;
+// Outside deferred mode: runs `work` at once and returns its outcome (recorded as the last
+// error when it fails). In deferred mode: queues it behind everything submitted so far and
+// returns cudaSuccess; it belongs to `stream` (kAnyStream: bookkeeping ordered after all
+// earlier work, such as the caching allocator's guards).
+cudaError_t submit(cudaStream_t stream, Work work);
+extern const cudaStream_t kAnyStream;
+// Runs queued work in submission order up to the last item of `stream` (nullptr, the legacy
+// stream, waits for everything), up to the item numbered `seq`, or all of it. Returns the
+// first failure among what ran (recorded as the last error), else cudaSuccess. No-ops when
+// nothing is queued.
+cudaError_t flush_stream(cudaStream_t stream);
+cudaError_t flush_through(uint64_t seq);
+cudaError_t flush_all();
+// The number of `stream`'s last queued (not yet run) item, 0 when none is queued.
+uint64_t pending_through(cudaStream_t stream);
+// The number of the most recent submission (0: none yet), and whether it has run.
+uint64_t last_submission();
+bool has_run(uint64_t seq);
+// How many launches have been submitted, for the shuffled block order's seed.
+uint64_t next_launch_number();
 
 // ---- faults (fault.cpp) --------------------------------------------------------------------
 // Installs the SIGSEGV/SIGBUS reporter once: a crash on device memory or a fiber stack is
@@ -66,6 +105,7 @@ bool stream_is_valid(cudaStream_t stream);  // the default stream or a live crea
 // before the process dies as it would have anyway.
 void install_fault_reporter();
 extern const char* volatile running_kernel;  // set for the duration of a launch
+extern volatile int running_device;          // the running launch's device
 
 // ---- fibers (fiber.cpp) --------------------------------------------------------------------
 inline constexpr int kMaxBlockThreads = 1024;

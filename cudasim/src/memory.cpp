@@ -5,11 +5,11 @@
 //   [front guard 256 B][user bytes][back guard >= 256 B, to the page end][PROT_NONE page]
 // and host code cannot touch any of it: a host dereference of a device pointer faults, as on a
 // GPU. Launches, cuBLAS and the copy/set calls open device memory for their duration
-// (DeviceAccess). Two mechanisms, chosen once:
+// (DeviceAccess); a launch opens only its own device's allocations. Two mechanisms, chosen once:
 //  - memory protection keys (x86 PKU), when the CPU and kernel have them: every allocation is
-//    tagged with one key whose access is denied to host threads; opening is one WRPKRU on the
-//    calling thread, whatever the amount of memory. Other threads (OpenMP workers, for one)
-//    never get access.
+//    tagged with its device's key, whose access is denied to host threads; opening is one
+//    WRPKRU on the calling thread, whatever the amount of memory. Other threads (OpenMP
+//    workers, for one) never get access.
 //  - mprotect, elsewhere (or with CUDASIM_PROTECTION=mprotect): allocations are PROT_NONE and
 //    opened one mprotect each, which costs time in proportion to the pages they span.
 // Freed memory is PROT_NONE under both, so a kernel using it faults too. Guards are checked
@@ -18,15 +18,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <tuple>
+#include <vector>
 
 #include "cudasim/memory.h"
+#include "cudasim/modes.h"
 #include "internal.h"
 
 namespace cudasim::detail {
@@ -43,6 +47,7 @@ struct Allocation {
   size_t rw_bytes = 0;   // front guard + user + back guard; a PROT_NONE page follows
   char* user = nullptr;
   size_t size = 0;
+  int device = 0;
   int access_depth = 0;  // open DeviceAccess scopes
 };
 
@@ -55,13 +60,21 @@ struct SubBlock {  // a caching-allocator block inside an allocation
 struct Memory {
   char* arena = nullptr;
   size_t page = 0;
-  int pkey = -1;                                // >= 0: protection keys; -1: mprotect
+  bool use_pkeys = false;                       // protection keys; else mprotect
+  int pkey[kMaxDevices];                        // each device's key (-1: not allocated yet)
   std::map<size_t, size_t> free_ranges;         // arena offset -> bytes (page multiples)
   std::map<uintptr_t, Allocation> allocations;  // by user pointer
-  std::map<uintptr_t, SubBlock> sub_blocks;     // by block pointer
-  std::map<uintptr_t, size_t> pinned;           // cudaMallocHost blocks
-  size_t used = 0;
-  size_t limit = size_t{16} << 30;
+  // Caching-allocator blocks by block pointer, as the device sees them (the guards checked
+  // after a launch) and as the host has declared them (what new declarations and range checks
+  // see). They differ only in deferred mode, while guard updates wait in the queue.
+  std::map<uintptr_t, SubBlock> sub_blocks;
+  std::map<uintptr_t, SubBlock> declared_blocks;
+  std::map<uintptr_t, size_t> pinned;  // cudaMallocHost blocks
+  size_t used[kMaxDevices] = {};
+  size_t limit = size_t{16} << 30;  // per device
+  size_t pinned_used = 0;
+  size_t pinned_peak = 0;
+  size_t pinned_limit = SIZE_MAX;
 };
 
 volatile uintptr_t arena_lo = 0;  // published for the fault reporter
@@ -79,11 +92,13 @@ Memory& mem() {
     }
     s->arena = static_cast<char*>(p);
     s->free_ranges[0] = kArenaBytes;
+    for (int& k : s->pkey) k = -1;
     const char* forced = std::getenv("CUDASIM_PROTECTION");
     if (forced == nullptr || std::strcmp(forced, "mprotect") != 0) {
       // Denied to this thread from the start; other threads start denied for any non-zero
       // key (Linux's initial PKRU).
-      s->pkey = pkey_alloc(0, PKEY_DISABLE_ACCESS);
+      s->pkey[0] = pkey_alloc(0, PKEY_DISABLE_ACCESS);
+      s->use_pkeys = s->pkey[0] >= 0;
     }
     arena_lo = reinterpret_cast<uintptr_t>(p);
     arena_hi = arena_lo + kArenaBytes;
@@ -128,36 +143,55 @@ void protect(const Allocation& a, int prot) {
   }
 }
 
-thread_local int pkey_access_depth = 0;  // open DeviceAccess scopes on this thread
+thread_local int pkey_access_depth[kMaxDevices] = {};  // open scopes per key on this thread
 
-void open_all(Memory& m) {
-  if (m.pkey >= 0) {
-    if (pkey_access_depth++ == 0) pkey_set(m.pkey, 0);
+void open_key(Memory& m, int device) {
+  if (pkey_access_depth[device]++ == 0) pkey_set(m.pkey[device], 0);
+}
+void close_key(Memory& m, int device) {
+  if (--pkey_access_depth[device] == 0) pkey_set(m.pkey[device], PKEY_DISABLE_ACCESS);
+}
+
+// The key of `device`, allocated on its first allocation.
+int device_pkey(Memory& m, int device) {
+  if (m.pkey[device] < 0) {
+    m.pkey[device] = pkey_alloc(0, PKEY_DISABLE_ACCESS);
+    if (m.pkey[device] < 0) {
+      std::fprintf(stderr, "cudasim: no memory protection key left for device %d\n", device);
+      std::abort();
+    }
+  }
+  return m.pkey[device];
+}
+
+void open_device(Memory& m, int device) {
+  if (m.use_pkeys) {
+    if (m.pkey[device] >= 0) open_key(m, device);
     return;
   }
   for (auto& [key, a] : m.allocations) {
-    if (a.access_depth++ == 0) protect(a, PROT_READ | PROT_WRITE);
+    if (a.device == device && a.access_depth++ == 0) protect(a, PROT_READ | PROT_WRITE);
   }
 }
-void close_all(Memory& m) {
-  if (m.pkey >= 0) {
-    if (--pkey_access_depth == 0) pkey_set(m.pkey, PKEY_DISABLE_ACCESS);
+void close_device(Memory& m, int device) {
+  if (m.use_pkeys) {
+    if (m.pkey[device] >= 0) close_key(m, device);
     return;
   }
   for (auto& [key, a] : m.allocations) {
-    if (--a.access_depth == 0) protect(a, PROT_NONE);
+    if (a.device == device && --a.access_depth == 0) protect(a, PROT_NONE);
   }
 }
 void open(Memory& m, Allocation& a) {
-  if (m.pkey >= 0) {
-    if (pkey_access_depth++ == 0) pkey_set(m.pkey, 0);
+  if (m.use_pkeys) {
+    open_key(m, a.device);
   } else if (a.access_depth++ == 0) {
     protect(a, PROT_READ | PROT_WRITE);
   }
 }
 void close(Memory& m, Allocation& a) {
-  if (m.pkey >= 0) {
-    if (--pkey_access_depth == 0) pkey_set(m.pkey, PKEY_DISABLE_ACCESS);
+  if (m.use_pkeys) {
+    close_key(m, a.device);
   } else if (--a.access_depth == 0) {
     protect(a, PROT_NONE);
   }
@@ -222,6 +256,11 @@ bool in_device_arena(uintptr_t address) {
   return address >= arena_lo && address < arena_hi;
 }
 
+int device_of(const void* ptr) {
+  const Allocation* a = find(mem(), ptr);
+  return a != nullptr ? a->device : -1;
+}
+
 Space classify(const void* ptr) {
   Memory& m = mem();
   const auto addr = reinterpret_cast<uintptr_t>(ptr);
@@ -251,9 +290,9 @@ std::string check_device_range(const void* ptr, size_t bytes) {
   }
   // Blocks are disjoint, so only the one starting at or before ptr and those starting inside
   // the range can have a guard inside it.
-  auto it = m.sub_blocks.upper_bound(lo);
-  if (it != m.sub_blocks.begin()) --it;
-  for (; it != m.sub_blocks.end() && it->first < lo + bytes; ++it) {
+  auto it = m.declared_blocks.upper_bound(lo);
+  if (it != m.declared_blocks.begin()) --it;
+  for (; it != m.declared_blocks.end() && it->first < lo + bytes; ++it) {
     const SubBlock& b = it->second;
     const auto guard_lo = reinterpret_cast<uintptr_t>(b.user) + b.usable;
     if (b.guard > 0 && guard_lo < lo + bytes && lo < guard_lo + b.guard) {
@@ -264,29 +303,32 @@ std::string check_device_range(const void* ptr, size_t bytes) {
   return {};
 }
 
-DeviceAccess::DeviceAccess() : all_(true), ptr_(nullptr) {
-  open_all(mem());
+DeviceAccess::DeviceAccess(OneDevice, int device) : device_(device), ptr_(nullptr) {
+  open_device(mem(), device_);
 }
-DeviceAccess::DeviceAccess(const void* ptr) : all_(false), ptr_(ptr) {
+DeviceAccess::DeviceAccess(const void* ptr) : device_(-1), ptr_(ptr) {
   if (ptr_ == nullptr) return;
   if (Allocation* a = find(mem(), ptr_)) open(mem(), *a);
 }
 DeviceAccess::~DeviceAccess() {
-  if (all_) {
-    close_all(mem());
+  if (device_ >= 0) {
+    close_device(mem(), device_);
   } else if (ptr_ != nullptr) {
     if (Allocation* a = find(mem(), ptr_)) close(mem(), *a);
   }
 }
 
-std::string check_all_guards() {
+std::string check_device_guards(int device) {
   Memory& m = mem();
   std::string first;
   for (auto& [key, a] : m.allocations) {
+    if (a.device != device) continue;
     std::string s = check_allocation(a);
     if (first.empty()) first = std::move(s);
   }
   for (auto& [key, b] : m.sub_blocks) {
+    const Allocation* a = find(m, b.user);
+    if (a == nullptr || a->device != device) continue;
     std::string s = check_sub_block(b);
     if (first.empty()) first = std::move(s);
   }
@@ -306,10 +348,12 @@ cudaError_t cudaMalloc(void** dev_ptr, size_t size) {
     return cudaSuccess;
   }
   Memory& m = mem();
-  if (size > m.limit - m.used) {
-    return set_error(
-        cudaErrorMemoryAllocation,
-        strprintf("cudaMalloc of %zu bytes: %zu of %zu bytes in use", size, m.used, m.limit));
+  const int device = current_device();
+  touch_context(device);
+  if (size > m.limit - m.used[device]) {
+    return set_error(cudaErrorMemoryAllocation,
+                     strprintf("cudaMalloc of %zu bytes on device %d: %zu of %zu bytes in use",
+                               size, device, m.used[device], m.limit));
   }
   const size_t rw = (kFrontGuard + size + kMinBackGuard + m.page - 1) / m.page * m.page;
   char* base = reserve(m, rw + m.page);
@@ -322,9 +366,10 @@ cudaError_t cudaMalloc(void** dev_ptr, size_t size) {
   a.rw_bytes = rw;
   a.user = base + kFrontGuard;
   a.size = size;
-  if (m.pkey >= 0) {
-    // Accessible pages, but only to a thread that has opened the key.
-    if (pkey_mprotect(base, rw, PROT_READ | PROT_WRITE, m.pkey) != 0) {
+  a.device = device;
+  if (m.use_pkeys) {
+    // Accessible pages, but only to a thread that has opened the device's key.
+    if (pkey_mprotect(base, rw, PROT_READ | PROT_WRITE, device_pkey(m, device)) != 0) {
       std::fprintf(stderr, "cudasim: pkey_mprotect failed on device memory\n");
       std::abort();
     }
@@ -335,7 +380,7 @@ cudaError_t cudaMalloc(void** dev_ptr, size_t size) {
   std::memset(a.user + size, kGuardByte, rw - kFrontGuard - size);
   close(m, a);
   m.allocations[reinterpret_cast<uintptr_t>(a.user)] = a;
-  m.used += size;
+  m.used[device] += size;
   ++mutable_counters().device_allocations;
   *dev_ptr = a.user;
   return cudaSuccess;
@@ -352,9 +397,12 @@ cudaError_t cudaFree(void* dev_ptr) {
                                                               : "not a live device allocation";
     return set_error(cudaErrorInvalidValue, strprintf("cudaFree(%p): %s", dev_ptr, why));
   }
-  Allocation& a = it->second;
   ++mutable_counters().host_syncs;
   ++mutable_counters().device_frees;
+  // A GPU waits for the device here: queued work may still use the allocation.
+  const cudaError_t pending = flush_all();
+  it = m.allocations.find(reinterpret_cast<uintptr_t>(dev_ptr));
+  Allocation& a = it->second;
   std::string damage;
   {
     DeviceAccess access(dev_ptr);
@@ -364,27 +412,37 @@ cudaError_t cudaFree(void* dev_ptr) {
          b != m.sub_blocks.end() && b->first < lo + a.size;) {
       std::string s = check_sub_block(b->second);
       if (damage.empty()) damage = std::move(s);
+      m.declared_blocks.erase(b->first);
       b = m.sub_blocks.erase(b);
     }
   }
-  if (m.pkey >= 0) protect(a, PROT_NONE);  // freed memory faults in kernels too
+  if (m.use_pkeys) protect(a, PROT_NONE);  // freed memory faults in kernels too
   madvise(a.base, a.rw_bytes, MADV_DONTNEED);
   release(m, a.base, a.rw_bytes + m.page);
-  m.used -= a.size;
+  m.used[a.device] -= a.size;
   m.allocations.erase(it);
   if (!damage.empty()) return set_error(cudaErrorIllegalAddress, "found at cudaFree: " + damage);
-  return cudaSuccess;
+  return pending;
 }
 
 cudaError_t cudaMallocHost(void** ptr, size_t size) {
   ApiLock lock(api_mutex());
   if (ptr == nullptr) return set_error(cudaErrorInvalidValue, "cudaMallocHost: ptr is null");
+  Memory& m = mem();
+  touch_context(current_device());
+  if (size > m.pinned_limit - m.pinned_used) {
+    return set_error(cudaErrorMemoryAllocation,
+                     strprintf("cudaMallocHost of %zu bytes: %zu of %zu pinned bytes in use", size,
+                               m.pinned_used, m.pinned_limit));
+  }
   void* p = std::aligned_alloc(256, (size + 255) / 256 * 256 + (size == 0 ? 256 : 0));
   if (p == nullptr) {
     return set_error(cudaErrorMemoryAllocation, strprintf("cudaMallocHost of %zu bytes", size));
   }
   std::memset(p, kFreshByte, size);
-  mem().pinned[reinterpret_cast<uintptr_t>(p)] = size == 0 ? 1 : size;
+  m.pinned[reinterpret_cast<uintptr_t>(p)] = size == 0 ? 1 : size;
+  m.pinned_used += size == 0 ? 1 : size;
+  m.pinned_peak = std::max(m.pinned_peak, m.pinned_used);
   *ptr = p;
   return cudaSuccess;
 }
@@ -397,9 +455,13 @@ cudaError_t cudaFreeHost(void* ptr) {
     return set_error(cudaErrorInvalidValue,
                      strprintf("cudaFreeHost(%p): not a cudaMallocHost pointer", ptr));
   }
+  // Queued copies may still read or write the buffer.
+  const cudaError_t pending = flush_all();
+  it = mem().pinned.find(reinterpret_cast<uintptr_t>(ptr));
+  mem().pinned_used -= it->second;
   mem().pinned.erase(it);
   std::free(ptr);
-  return cudaSuccess;
+  return pending;
 }
 
 namespace {
@@ -457,11 +519,38 @@ cudaError_t copy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, 
       return set_error(cudaErrorInvalidValue, strprintf("%s %s: ", api, role) + why);
     }
   }
-  DeviceAccess dst_access(dst_dev ? dst : nullptr);
-  DeviceAccess src_access(src_dev ? src : nullptr);
-  std::memmove(dst, src, count);
-
   cudasim::Counters& c = mutable_counters();
+  auto move = [dst, src, count, dst_dev, src_dev] {
+    DeviceAccess dst_access(dst_dev ? dst : nullptr);
+    DeviceAccess src_access(src_dev ? src : nullptr);
+    std::memmove(dst, src, count);
+    return Outcome{};
+  };
+  cudaError_t err = cudaSuccess;
+  if (!async) {
+    // A synchronous copy waits for the device's earlier work, then happens.
+    err = flush_all();
+    move();
+  } else if (!src_dev && src_space != Space::kPinnedHost && dst_dev) {
+    // From pageable memory the runtime stages the bytes before returning: the caller may
+    // reuse its buffer at once.
+    auto staged = std::make_shared<std::vector<char>>(static_cast<const char*>(src),
+                                                      static_cast<const char*>(src) + count);
+    err = submit(stream, [dst, staged, count] {
+      DeviceAccess dst_access(dst);
+      std::memcpy(dst, staged->data(), count);
+      return Outcome{};
+    });
+  } else if (!dst_dev && !src_dev) {
+    move();  // host to host: nothing for the device to do
+  } else {
+    err = submit(stream, move);
+    // Into pageable memory the runtime returns only once the bytes have arrived.
+    if (err == cudaSuccess && src_dev && !dst_dev && dst_space != Space::kPinnedHost) {
+      err = flush_through(last_submission());
+    }
+  }
+
   if (dst_dev && src_dev) {
     c.bytes_d2d += static_cast<int64_t>(count);
   } else if (dst_dev) {
@@ -472,7 +561,7 @@ cudaError_t copy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, 
     // A device-to-pageable copy returns only once the data has arrived, even when "async".
     if (!async || dst_space != Space::kPinnedHost) ++c.host_syncs;
   }
-  return cudaSuccess;
+  return err;
 }
 
 cudaError_t set(void* dev_ptr, int value, size_t count, bool async, cudaStream_t stream) {
@@ -486,9 +575,15 @@ cudaError_t set(void* dev_ptr, int value, size_t count, bool async, cudaStream_t
   }
   std::string why = check_device_range(dev_ptr, count);
   if (!why.empty()) return set_error(cudaErrorInvalidValue, strprintf("%s: ", api) + why);
-  DeviceAccess access(dev_ptr);
-  std::memset(dev_ptr, value, count);
-  return cudaSuccess;
+  auto fill = [dev_ptr, value, count] {
+    DeviceAccess access(dev_ptr);
+    std::memset(dev_ptr, value, count);
+    return Outcome{};
+  };
+  if (async) return submit(stream, fill);
+  const cudaError_t err = flush_all();
+  fill();
+  return err;
 }
 
 }  // namespace
@@ -502,6 +597,27 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpy
   ApiLock lock(api_mutex());
   return copy(dst, src, count, kind, true, stream);
 }
+cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device,
+                                size_t count, cudaStream_t stream) {
+  ApiLock lock(api_mutex());
+  if (count == 0) return cudaSuccess;
+  const int n = cudasim::device_count();
+  if (dst_device < 0 || dst_device >= n || src_device < 0 || src_device >= n) {
+    return set_error(cudaErrorInvalidDevice,
+                     strprintf("cudaMemcpyPeerAsync: devices %d and %d (cudasim has %d)",
+                               dst_device, src_device, n));
+  }
+  for (auto [p, device, role] : {std::tuple{static_cast<const void*>(dst), dst_device, "dst"},
+                                 std::tuple{src, src_device, "src"}}) {
+    if (device_of(p) != device) {
+      return set_error(
+          cudaErrorInvalidValue,
+          strprintf("cudaMemcpyPeerAsync: %s %p is not memory of device %d", role, p, device));
+    }
+  }
+  return copy(dst, src, count, cudaMemcpyDeviceToDevice, true, stream);
+}
+
 cudaError_t cudaMemset(void* dev_ptr, int value, size_t count) {
   ApiLock lock(api_mutex());
   return set(dev_ptr, value, count, false, nullptr);
@@ -516,8 +632,9 @@ cudaError_t cudaMemGetInfo(size_t* free, size_t* total) {
   if (free == nullptr || total == nullptr) {
     return set_error(cudaErrorInvalidValue, "cudaMemGetInfo: null pointer");
   }
+  const size_t used = mem().used[current_device()];
   *total = mem().limit;
-  *free = mem().used < mem().limit ? mem().limit - mem().used : 0;
+  *free = used < mem().limit ? mem().limit - used : 0;
   return cudaSuccess;
 }
 
@@ -534,10 +651,10 @@ void register_subblock_guard(void* ptr, size_t usable, size_t guard) {
                   "allocation",
                   ptr, usable, guard));
   }
-  auto next = m.sub_blocks.lower_bound(lo);
-  const bool overlaps_next = next != m.sub_blocks.end() && next->first < lo + usable + guard;
+  auto next = m.declared_blocks.lower_bound(lo);
+  const bool overlaps_next = next != m.declared_blocks.end() && next->first < lo + usable + guard;
   bool overlaps_prev = false;
-  if (next != m.sub_blocks.begin()) {
+  if (next != m.declared_blocks.begin()) {
     const SubBlock& p = std::prev(next)->second;
     overlaps_prev = reinterpret_cast<uintptr_t>(p.user) + p.usable + p.guard > lo;
   }
@@ -546,31 +663,46 @@ void register_subblock_guard(void* ptr, size_t usable, size_t guard) {
         strprintf("cudasim::register_subblock_guard(%p, %zu, %zu): overlaps a registered block",
                   ptr, usable, guard));
   }
-  DeviceAccess access(ptr);
-  std::memset(ptr, kFreshByte, usable);
-  std::memset(static_cast<char*>(ptr) + usable, kGuardByte, guard);
-  m.sub_blocks[lo] = SubBlock{static_cast<char*>(ptr), usable, guard};
+  const SubBlock block{static_cast<char*>(ptr), usable, guard};
+  m.declared_blocks[lo] = block;
+  // The fill and the guard wait behind queued work that may still write the old block there.
+  (void)submit(kAnyStream, [block, lo] {
+    DeviceAccess access(block.user);
+    std::memset(block.user, kFreshByte, block.usable);
+    std::memset(block.user + block.usable, kGuardByte, block.guard);
+    mem().sub_blocks[lo] = block;
+    return Outcome{};
+  });
 }
 
 bool unregister_subblock_guard(void* ptr) {
   ApiLock lock(api_mutex());
   Memory& m = mem();
-  auto it = m.sub_blocks.find(reinterpret_cast<uintptr_t>(ptr));
-  if (it == m.sub_blocks.end()) {
+  const auto lo = reinterpret_cast<uintptr_t>(ptr);
+  if (m.declared_blocks.erase(lo) == 0) {
     throw std::invalid_argument(
         strprintf("cudasim::unregister_subblock_guard(%p): not a registered block", ptr));
   }
-  std::string damage;
-  {
-    DeviceAccess access(ptr);
-    damage = check_sub_block(it->second);
+  auto check = [lo, ptr] {
+    auto it = mem().sub_blocks.find(lo);
+    std::string damage;
+    {
+      DeviceAccess access(ptr);
+      damage = check_sub_block(it->second);
+    }
+    mem().sub_blocks.erase(it);
+    if (damage.empty()) return Outcome{};
+    return Outcome{cudaErrorIllegalAddress, "found when the block was freed: " + damage};
+  };
+  if (cudasim::deferred()) {
+    // The damage, if any, is reported by the call that runs the check.
+    (void)submit(kAnyStream, check);
+    return true;
   }
-  m.sub_blocks.erase(it);
-  if (!damage.empty()) {
-    set_detail("found when the block was freed: " + damage);
-    return false;
-  }
-  return true;
+  Outcome o = check();
+  if (o.code == cudaSuccess) return true;
+  set_detail(std::move(o.detail));
+  return false;
 }
 
 bool is_device_pointer(const void* ptr) {
@@ -581,7 +713,27 @@ bool is_device_pointer(const void* ptr) {
 
 const char* protection_mechanism() {
   ApiLock lock(api_mutex());
-  return mem().pkey >= 0 ? "pkey" : "mprotect";
+  return mem().use_pkeys ? "pkey" : "mprotect";
+}
+
+void set_pinned_memory_limit(size_t bytes) {
+  ApiLock lock(api_mutex());
+  mem().pinned_limit = bytes;
+}
+
+size_t pinned_bytes() {
+  ApiLock lock(api_mutex());
+  return mem().pinned_used;
+}
+
+size_t peak_pinned_bytes() {
+  ApiLock lock(api_mutex());
+  return mem().pinned_peak;
+}
+
+void reset_peak_pinned_bytes() {
+  ApiLock lock(api_mutex());
+  mem().pinned_peak = mem().pinned_used;
 }
 
 void set_device_memory_limit(size_t bytes) {

@@ -1,7 +1,8 @@
-// cudasim runtime: error state and strings, the one simulated device, streams, events and the
-// counters. Streams and events exist to be validated (a destroyed stream is an error, as on a
-// GPU); work is never queued: every call runs to completion before it returns, so a stream is
-// in order trivially and there is no concurrency between streams.
+// cudasim runtime: error state and strings, the simulated devices (cudasim/modes.h), streams,
+// events and the counters. Streams and events belong to the device current when they were
+// made and are validated as on a GPU (a destroyed stream is an error). By default work is
+// never queued: every call runs to completion before it returns, so a stream is in order
+// trivially. In deferred mode (queue.cpp) the waiting calls here are where queued work runs.
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
@@ -9,15 +10,21 @@
 #include <set>
 
 #include "cudasim/memory.h"
+#include "cudasim/modes.h"
 #include "internal.h"
 
 struct CUstream_st {
   unsigned int flags = 0;
+  int device = 0;
+  uint64_t told_not_ready = 0;  // the pending item a cudaStreamQuery last answered "not yet" for
 };
 
 struct CUevent_st {
   unsigned int flags = 0;
-  bool recorded = false;
+  int device = 0;
+  bool recorded = false;  // cudaEventRecord was called
+  uint64_t seq = 0;       // the submission that completes the record
+  bool told_not_ready = false;
   std::chrono::steady_clock::time_point when;
 };
 
@@ -27,10 +34,12 @@ namespace {
 thread_local cudaError_t last_error = cudaSuccess;
 thread_local std::string last_detail;
 
+thread_local int thread_device = 0;  // cudaSetDevice's, per host thread as in CUDA
+
 struct Handles {
   std::set<CUstream_st*> streams;
   std::set<CUevent_st*> events;
-  int current_device = 0;
+  bool contexts[kMaxDevices] = {};
 };
 
 Handles& handles() {
@@ -81,6 +90,18 @@ std::string strprintf(const char* format, ...) {
 
 bool stream_is_valid(cudaStream_t stream) {
   return stream == nullptr || handles().streams.count(stream) != 0;
+}
+
+int current_device() {
+  return thread_device;
+}
+
+int stream_device(cudaStream_t stream) {
+  return stream == nullptr ? thread_device : stream->device;
+}
+
+void touch_context(int device) {
+  handles().contexts[device] = true;
 }
 
 }  // namespace cudasim::detail
@@ -176,16 +197,16 @@ cudaError_t cudaPeekAtLastError() {
 
 cudaError_t cudaGetDeviceCount(int* count) {
   if (count == nullptr) return set_error(cudaErrorInvalidValue, "cudaGetDeviceCount: null");
-  *count = 1;
+  *count = cudasim::device_count();
   return cudaSuccess;
 }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   if (prop == nullptr) return set_error(cudaErrorInvalidValue, "cudaGetDeviceProperties: null");
-  if (device != 0) {
-    return set_error(
-        cudaErrorInvalidDevice,
-        strprintf("cudaGetDeviceProperties: device %d (cudasim has device 0 only)", device));
+  if (device < 0 || device >= cudasim::device_count()) {
+    return set_error(cudaErrorInvalidDevice,
+                     strprintf("cudaGetDeviceProperties: device %d (cudasim has %d)", device,
+                               cudasim::device_count()));
   }
   *prop = cudaDeviceProp{};
   std::strncpy(prop->name, "cudasim", sizeof(prop->name) - 1);
@@ -217,23 +238,28 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
 }
 
 cudaError_t cudaSetDevice(int device) {
-  if (device != 0) {
-    return set_error(cudaErrorInvalidDevice,
-                     strprintf("cudaSetDevice(%d): cudasim has device 0 only", device));
+  ApiLock lock(api_mutex());
+  if (device < 0 || device >= cudasim::device_count()) {
+    return set_error(
+        cudaErrorInvalidDevice,
+        strprintf("cudaSetDevice(%d): cudasim has %d device(s)", device, cudasim::device_count()));
   }
+  thread_device = device;
+  touch_context(device);  // CUDA 12 and later initialise the primary context here
   return cudaSuccess;
 }
 
+// Reads this thread's device without creating a context, as in CUDA.
 cudaError_t cudaGetDevice(int* device) {
   if (device == nullptr) return set_error(cudaErrorInvalidValue, "cudaGetDevice: null");
-  *device = 0;
+  *device = thread_device;
   return cudaSuccess;
 }
 
 cudaError_t cudaDeviceSynchronize() {
   ApiLock lock(api_mutex());
   ++mutable_counters().host_syncs;
-  return cudaSuccess;
+  return flush_all();
 }
 
 cudaError_t cudaStreamCreate(cudaStream_t* stream) {
@@ -245,7 +271,8 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int flags) 
   if (stream == nullptr || (flags & ~unsigned{cudaStreamNonBlocking}) != 0) {
     return set_error(cudaErrorInvalidValue, "cudaStreamCreateWithFlags: null or bad flags");
   }
-  auto* s = new CUstream_st{flags};
+  auto* s = new CUstream_st{flags, thread_device};
+  touch_context(thread_device);
   handles().streams.insert(s);
   *stream = s;
   return cudaSuccess;
@@ -268,7 +295,24 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
     return set_error(cudaErrorInvalidResourceHandle, "cudaStreamSynchronize: not a live stream");
   }
   ++mutable_counters().host_syncs;
-  return cudaSuccess;
+  return flush_stream(stream);
+}
+
+// "Not ready" once for each newest piece of pending work, then it runs: a polling loop makes
+// progress, and code that treats "not ready" as final is exercised.
+cudaError_t cudaStreamQuery(cudaStream_t stream) {
+  ApiLock lock(api_mutex());
+  if (!stream_is_valid(stream)) {
+    return set_error(cudaErrorInvalidResourceHandle, "cudaStreamQuery: not a live stream");
+  }
+  const uint64_t pending = stream == nullptr ? (has_run(last_submission()) ? 0 : last_submission())
+                                             : pending_through(stream);
+  if (pending == 0) return cudaSuccess;
+  if (stream != nullptr && stream->told_not_ready != pending) {
+    stream->told_not_ready = pending;
+    return set_error(cudaErrorNotReady);
+  }
+  return flush_through(pending);
 }
 
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags) {
@@ -292,6 +336,8 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int flags) {
   }
   auto* e = new CUevent_st{};
   e->flags = flags;
+  e->device = thread_device;
+  touch_context(thread_device);
   handles().events.insert(e);
   *event = e;
   return cudaSuccess;
@@ -302,9 +348,20 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   if (!event_is_valid(event) || !stream_is_valid(stream)) {
     return set_error(cudaErrorInvalidResourceHandle, "cudaEventRecord: bad event or stream");
   }
+  if (stream_device(stream) != event->device) {
+    return set_error(cudaErrorInvalidResourceHandle,
+                     strprintf("cudaEventRecord: the event belongs to device %d, the stream to "
+                               "device %d",
+                               event->device, stream_device(stream)));
+  }
   event->recorded = true;
-  event->when = std::chrono::steady_clock::now();
-  return cudaSuccess;
+  event->told_not_ready = false;
+  const cudaError_t err = submit(stream, [event] {
+    event->when = std::chrono::steady_clock::now();
+    return Outcome{};
+  });
+  event->seq = last_submission();
+  return err;
 }
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
@@ -313,7 +370,20 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
     return set_error(cudaErrorInvalidResourceHandle, "cudaEventSynchronize: not a live event");
   }
   ++mutable_counters().host_syncs;
-  return cudaSuccess;
+  return event->recorded ? flush_through(event->seq) : cudaSuccess;
+}
+
+cudaError_t cudaEventQuery(cudaEvent_t event) {
+  ApiLock lock(api_mutex());
+  if (!event_is_valid(event)) {
+    return set_error(cudaErrorInvalidResourceHandle, "cudaEventQuery: not a live event");
+  }
+  if (!event->recorded || has_run(event->seq)) return cudaSuccess;
+  if (!event->told_not_ready) {
+    event->told_not_ready = true;
+    return set_error(cudaErrorNotReady);
+  }
+  return flush_through(event->seq);
 }
 
 // Host time between the two records: the simulator's own speed, not a GPU's.
@@ -325,16 +395,23 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) 
     return set_error(cudaErrorInvalidResourceHandle,
                      "cudaEventElapsedTime: events must be live, recorded and timing-enabled");
   }
+  if (!has_run(start->seq) || !has_run(end->seq)) {
+    return set_error(cudaErrorNotReady, "cudaEventElapsedTime: an event has not completed");
+  }
   *ms = std::chrono::duration<float, std::milli>(end->when - start->when).count();
   return cudaSuccess;
 }
 
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
   ApiLock lock(api_mutex());
-  if (event == nullptr || handles().events.erase(event) == 0) {
+  if (event == nullptr || handles().events.count(event) == 0) {
     return set_error(cudaErrorInvalidResourceHandle, "cudaEventDestroy: not a live event");
   }
+  // The queued record writes into the event: let it run first (a GPU defers the release).
+  const cudaError_t err = event->recorded ? flush_through(event->seq) : cudaSuccess;
+  handles().events.erase(event);
   delete event;
+  if (err != cudaSuccess) return err;
   return cudaSuccess;
 }
 
@@ -352,6 +429,16 @@ Counters counters() {
 void reset_counters() {
   detail::ApiLock lock(detail::api_mutex());
   detail::mutable_counters() = Counters{};
+}
+
+bool has_context(int device) {
+  detail::ApiLock lock(detail::api_mutex());
+  return device >= 0 && device < detail::kMaxDevices && detail::handles().contexts[device];
+}
+
+void forget_contexts() {
+  detail::ApiLock lock(detail::api_mutex());
+  for (bool& c : detail::handles().contexts) c = false;
 }
 
 int64_t launches_of(const std::string& kernel_name) {

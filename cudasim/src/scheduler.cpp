@@ -8,15 +8,19 @@
 // the kernel. Warp intrinsics are a rendezvous of the lanes named in the mask: the last lane to
 // arrive computes every lane's result and carries on, the others are made ready.
 //
-// Determinism: blocks run in x, y, z order; within a block, fibers run in rank order and are
-// resumed in the order they were released. The same launch always interleaves the same way.
+// Determinism: blocks run in x, y, z order (or, with a shuffle seed, in an order drawn from the
+// seed and the launch's number); within a block, fibers run in rank order and are resumed in
+// the order they were released. The same launch always interleaves the same way.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "cudasim/modes.h"
 #include "internal.h"
 
 namespace cudasim::detail {
@@ -64,8 +68,7 @@ struct Warp {
 
 struct Launch {
   const char* name = nullptr;
-  KernelBody body = nullptr;
-  void* ctx = nullptr;
+  const std::function<void()>* body = nullptr;
   int threads = 0;
   std::vector<Fiber> fibers = std::vector<Fiber>(kMaxBlockThreads);
   std::vector<Warp> warps = std::vector<Warp>(kMaxBlockThreads / 32);
@@ -165,7 +168,7 @@ void fiber_main(void* arg) {
     // The handler only copies the message: switching away from inside a catch block would
     // leave the exception registered as "being handled" on this host thread forever.
     try {
-      l.body(l.ctx);
+      (*l.body)();
     } catch (const std::exception& e) {
       thrown = e.what();
     } catch (...) {
@@ -313,6 +316,101 @@ std::string config_string(dim3 grid, dim3 block, size_t smem) {
                    grid.y, grid.z, block.x, block.y, block.z, smem);
 }
 
+// The order in which a launch runs its blocks, as linear indices (x fastest). Shuffled: a
+// Fisher-Yates permutation drawn from the seed and the launch's number; for grids too large to
+// list, an affine permutation i -> (a i + b) mod n with a coprime to n.
+class BlockOrder {
+ public:
+  BlockOrder(uint64_t blocks, bool shuffle, uint64_t seed, uint64_t launch_number)
+      : n_(blocks), shuffle_(shuffle) {
+    if (!shuffle_) return;
+    std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + launch_number);
+    if (n_ <= (uint64_t{1} << 22)) {
+      order_.resize(n_);
+      std::iota(order_.begin(), order_.end(), uint32_t{0});
+      std::shuffle(order_.begin(), order_.end(), rng);
+      return;
+    }
+    b_ = rng() % n_;
+    do {
+      a_ = rng() % n_ | 1;
+    } while (std::gcd(a_, n_) != 1);
+  }
+  uint64_t operator[](uint64_t i) const {
+    if (!shuffle_) return i;
+    if (!order_.empty()) return order_[i];
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(a_) * i + b_) % n_);
+  }
+
+ private:
+  uint64_t n_;
+  bool shuffle_;
+  std::vector<uint32_t> order_;
+  uint64_t a_ = 1, b_ = 0;
+};
+
+// Runs a validated launch: every block, then the guard check. Returns how it ended.
+Outcome run_launch(const char* kernel, const std::string& config, dim3 grid, dim3 block,
+                   size_t dynamic_smem, int device, uint64_t launch_number,
+                   const std::function<void()>& body) {
+  if (active != nullptr) {
+    return Outcome{cudaErrorNotSupported,
+                   strprintf("kernel '%s' launched from inside kernel '%s' (dynamic parallelism "
+                             "is not simulated)",
+                             kernel, active->name)};
+  }
+  const uint64_t threads = uint64_t{block.x} * block.y * block.z;
+  Launch& l = launch_state();
+  l.name = kernel;
+  l.body = &body;
+  l.threads = static_cast<int>(threads);
+  l.error.clear();
+  l.error_code = cudaSuccess;
+  l.smem_bytes = dynamic_smem;
+  if (l.smem.size() < dynamic_smem + kSmemGuardBytes) l.smem.resize(dynamic_smem + kSmemGuardBytes);
+  for (int i = 0; i < l.threads; ++i) {
+    Fiber& f = l.fibers[i];
+    f.tid = uint3{i % block.x, (i / block.x) % block.y, i / (block.x * block.y)};
+    f.warp = i / 32;
+    f.lane = i % 32;
+  }
+  for (int wi = 0; wi * 32 < l.threads; ++wi) {
+    const int lanes = l.threads - wi * 32 < 32 ? l.threads - wi * 32 : 32;
+    l.warps[wi].exists = lanes == 32 ? 0xffffffffu : (1u << lanes) - 1u;
+  }
+  block_dim = block;
+  grid_dim = grid;
+
+  uint64_t seed = 0;
+  const bool shuffle = cudasim::block_shuffle(&seed);
+  const uint64_t blocks = uint64_t{grid.x} * grid.y * grid.z;
+  const BlockOrder order(blocks, shuffle, seed, launch_number);
+
+  active = &l;
+  running_kernel = kernel;
+  running_device = device;
+  std::string guards;
+  {
+    DeviceAccess access(DeviceAccess::kDevice, device);  // every live allocation of the device
+    for (uint64_t i = 0; i < blocks && l.error.empty(); ++i) {
+      const uint64_t b = order[i];
+      block_idx =
+          uint3{static_cast<unsigned>(b % grid.x), static_cast<unsigned>(b / grid.x % grid.y),
+                static_cast<unsigned>(b / (uint64_t{grid.x} * grid.y))};
+      run_block(l);
+    }
+    guards = check_device_guards(device);
+  }
+  running_kernel = nullptr;
+  active = nullptr;
+  l.body = nullptr;
+  if (l.error.empty() && !guards.empty()) record_error(l, cudaErrorIllegalAddress, guards);
+  if (!l.error.empty()) {
+    return Outcome{l.error_code, strprintf("kernel '%s' (%s): ", kernel, config.c_str()) + l.error};
+  }
+  return Outcome{};
+}
+
 }  // namespace
 
 void syncthreads(const char* file, int line) {
@@ -446,12 +544,12 @@ void* dynamic_shared_memory() {
 namespace cudasim {
 
 cudaError_t launch(const char* name, dim3 grid, dim3 block, size_t dynamic_smem,
-                   cudaStream_t stream, KernelBody body, void* ctx) {
+                   cudaStream_t stream, std::function<void()> body) {
   using namespace detail;
   ApiLock lock(api_mutex());
   install_fault_reporter();
   const char* kernel = name != nullptr ? name : "(unnamed kernel)";
-  const std::string config = config_string(grid, block, dynamic_smem);
+  std::string config = config_string(grid, block, dynamic_smem);
   if (active != nullptr) {
     return set_error(
         cudaErrorNotSupported,
@@ -462,6 +560,13 @@ cudaError_t launch(const char* name, dim3 grid, dim3 block, size_t dynamic_smem,
   if (!stream_is_valid(stream)) {
     return set_error(cudaErrorInvalidResourceHandle,
                      strprintf("kernel '%s' launched on a stream that does not exist", kernel));
+  }
+  const int device = current_device();
+  if (stream_device(stream) != device) {
+    return set_error(cudaErrorInvalidResourceHandle,
+                     strprintf("kernel '%s' launched on a stream of device %d while device %d is "
+                               "current (a launch must use a stream of the current device)",
+                               kernel, stream_device(stream), device));
   }
   const uint64_t threads = uint64_t{block.x} * block.y * block.z;
   if (block.x == 0 || block.y == 0 || block.z == 0 || block.x > 1024 || block.y > 1024 ||
@@ -479,55 +584,14 @@ cudaError_t launch(const char* name, dim3 grid, dim3 block, size_t dynamic_smem,
                   "limit per block",
                   kernel, dynamic_smem, kMaxDynamicSmem));
   }
+  touch_context(device);
   Counters& c = mutable_counters();
   ++c.kernel_launches;
   ++c.launches_by_kernel[kernel];
-
-  Launch& l = launch_state();
-  l.name = kernel;
-  l.body = body;
-  l.ctx = ctx;
-  l.threads = static_cast<int>(threads);
-  l.error.clear();
-  l.error_code = cudaSuccess;
-  l.smem_bytes = dynamic_smem;
-  if (l.smem.size() < dynamic_smem + kSmemGuardBytes) l.smem.resize(dynamic_smem + kSmemGuardBytes);
-  for (int i = 0; i < l.threads; ++i) {
-    Fiber& f = l.fibers[i];
-    f.tid = uint3{i % block.x, (i / block.x) % block.y, i / (block.x * block.y)};
-    f.warp = i / 32;
-    f.lane = i % 32;
-  }
-  for (int wi = 0; wi * 32 < l.threads; ++wi) {
-    const int lanes = l.threads - wi * 32 < 32 ? l.threads - wi * 32 : 32;
-    l.warps[wi].exists = lanes == 32 ? 0xffffffffu : (1u << lanes) - 1u;
-  }
-  block_dim = block;
-  grid_dim = grid;
-
-  active = &l;
-  running_kernel = kernel;
-  std::string guards;
-  {
-    DeviceAccess access;  // kernels may touch every live allocation
-    for (unsigned z = 0; z < grid.z && l.error.empty(); ++z) {
-      for (unsigned y = 0; y < grid.y && l.error.empty(); ++y) {
-        for (unsigned x = 0; x < grid.x && l.error.empty(); ++x) {
-          block_idx = uint3{x, y, z};
-          run_block(l);
-        }
-      }
-    }
-    guards = check_all_guards();
-  }
-  running_kernel = nullptr;
-  active = nullptr;
-  if (l.error.empty() && !guards.empty()) record_error(l, cudaErrorIllegalAddress, guards);
-  if (!l.error.empty()) {
-    return set_error(l.error_code,
-                     strprintf("kernel '%s' (%s): ", kernel, config.c_str()) + l.error);
-  }
-  return cudaSuccess;
+  const uint64_t number = next_launch_number();
+  return submit(stream, [=, config = std::move(config), body = std::move(body)] {
+    return run_launch(kernel, config, grid, block, dynamic_smem, device, number, body);
+  });
 }
 
 }  // namespace cudasim

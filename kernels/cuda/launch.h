@@ -51,7 +51,8 @@ template <typename... Params, typename... Args>
 void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
             cudaStream_t stream, Args... args) {
 #if defined(EMBER_CUDASIM)
-  ::cudasim::launch(name, grid, block, smem, stream, [&] { kernel(args...); });
+  // By value: in cudasim's deferred mode the kernel runs after launch returns.
+  ::cudasim::launch(name, grid, block, smem, stream, [=] { kernel(args...); });
 #else
   // clang-format off
   kernel<<<grid, block, smem, stream>>>(args...);

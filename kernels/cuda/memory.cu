@@ -186,12 +186,6 @@ void event_synchronize(void* event) {
 }
 
 bool event_query(void* event) {
-#if defined(EMBER_CUDASIM)
-  // cudasim has no cudaEventQuery, and needs none: it runs every call to completion before
-  // returning, so any recorded event has completed.
-  (void)event;
-  return true;
-#else
   const cudaError_t err = cudaEventQuery(as_event(event));
   if (err == cudaErrorNotReady) {
     (void)cudaGetLastError();  // "not yet" is an answer, not a failure
@@ -199,7 +193,6 @@ bool event_query(void* event) {
   }
   EMBER_CUDA_CHECK(err);
   return true;
-#endif
 }
 
 float event_elapsed_ms(void* start, void* end) {

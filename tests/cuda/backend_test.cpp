@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <cudasim/modes.h>
 #include <ember/ember.h>
 
 #include "cuda/backend_test_util.h"
@@ -30,12 +31,13 @@ Tensor random_cpu(const Shape& shape, uint64_t seed, DType dt = kFloat32) {
 
 TEST(CudaBackend, DeviceQueries) {
   EXPECT_TRUE(cuda::is_available());
-  EXPECT_EQ(cuda::device_count(), 1);  // cudasim simulates one device
+  const int n = cudasim::device_count();  // 1 unless CUDASIM_DEVICES says more
+  EXPECT_EQ(cuda::device_count(), n);
   EXPECT_TRUE(cuda::is_simulated());
   EXPECT_FALSE(cuda::device_name(0).empty());
-  const std::string missing = error_of<DeviceError>([] { zeros({2}, Device::cuda(1)); });
-  EXPECT_NE(missing.find("cuda:1"), std::string::npos) << missing;
-  EXPECT_NE(missing.find("1 CUDA device"), std::string::npos) << missing;
+  const std::string missing = error_of<DeviceError>([n] { zeros({2}, Device::cuda(n)); });
+  EXPECT_NE(missing.find("cuda:" + std::to_string(n)), std::string::npos) << missing;
+  EXPECT_NE(missing.find(std::to_string(n) + " CUDA device"), std::string::npos) << missing;
 }
 
 TEST(CudaBackend, RoundTripsEveryDtype) {

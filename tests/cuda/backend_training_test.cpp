@@ -151,7 +151,10 @@ TEST(CudaTraining, OverrunIntoANeighbouringBlockFailsTheLaunch) {
   l.ndim = 1;
   l.sizes[0] = 26;  // 104 bytes: 4 past the end of `a`
   l.strides[0] = 1;
-  const std::string msg = error_of<CudaError>([&] { be.fill(kFloat32, l, a, 1.0); });
+  const std::string msg = error_of<CudaError>([&] {
+    be.fill(kFloat32, l, a, 1.0);
+    be.synchronize();  // where a GPU (and deferred cudasim) reports it
+  });
   EXPECT_NE(msg.find("'fill'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("caching allocator"), std::string::npos) << msg;
   l.sizes[0] = 25;  // exactly the block: fine
@@ -169,7 +172,10 @@ TEST(CudaTraining, KernelFaultsPointToEmberCudaSyncLaunches) {
   l.ndim = 1;
   l.sizes[0] = 40;  // 160 bytes into a 100-byte block
   l.strides[0] = 1;
-  const std::string msg = error_of<CudaError>([&] { be.fill(kFloat32, l, a, 1.0); });
+  const std::string msg = error_of<CudaError>([&] {
+    be.fill(kFloat32, l, a, 1.0);
+    be.synchronize();  // where a GPU (and deferred cudasim) reports it
+  });
   EXPECT_NE(msg.find("'fill'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("EMBER_CUDA_SYNC_LAUNCHES"), std::string::npos) << msg;
   device_deallocate(kCuda, a);

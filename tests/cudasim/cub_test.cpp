@@ -83,6 +83,7 @@ TEST(CudasimCub, BlockReduceInABlockOfTheWrongSizeFails) {
   DeviceArray<float> out(1);
   try {
     cub_block_reduce_wrong_size(in.get(), out.get());
+    wait_for_device();
     FAIL() << "expected a launch failure";
   } catch (const ember::CudaError& e) {
     const std::string msg = e.what();

@@ -26,6 +26,7 @@ template <typename F>
 std::string error_of(F&& f) {
   try {
     f();
+    wait_for_device();
   } catch (const ember::CudaError& e) {
     return e.what();
   }
@@ -146,6 +147,7 @@ TEST(CudasimExecution, DynamicSharedMemoryIsPerBlockAndStartsAsNaN) {
 }
 
 TEST(CudasimExecution, AtomicsAcrossBlocks) {
+  const InOrderBlocks in_order;
   const int n = 1000;
   std::vector<int> host(n);
   for (int i = 0; i < n; ++i) host[i] = i % 10;

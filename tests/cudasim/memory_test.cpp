@@ -24,6 +24,7 @@ template <typename F>
 std::string error_of(F&& f) {
   try {
     f();
+    wait_for_device();
   } catch (const ember::CudaError& e) {
     return e.what();
   }
@@ -82,18 +83,19 @@ TEST(CudasimMemoryDeathTest, KernelAccessFarOutsideAnAllocationCrashesNamingIt) 
   DeviceArray<float> d(64);
   // 64 floats sit 256 bytes into a one-page mapping; the page after it is never accessible.
   float* past_page = d.get() + (4096 - 256) / sizeof(float);
-  EXPECT_DEATH(copy_first(past_page, out.get()),
+  EXPECT_DEATH((copy_first(past_page, out.get()), wait_for_device()),
                "kernel 'copy_first' accessed device address 0x[0-9a-f]+, outside every live");
   float* freed = nullptr;
   ASSERT_EQ(cudaMalloc(&freed, 1024), cudaSuccess);
   ASSERT_EQ(cudaFree(freed), cudaSuccess);
-  EXPECT_DEATH(copy_first(freed, out.get()), "kernel 'copy_first' accessed device address");
+  EXPECT_DEATH((copy_first(freed, out.get()), wait_for_device()),
+               "kernel 'copy_first' accessed device address");
 }
 
 TEST(CudasimMemory, OutOfBoundsWriteIsCaughtNamingTheKernel) {
   DeviceArray<float> d(100);
   expect_contains(error_of([&] { planted_overrun(d.get(), 100, 3); }),
-                  {"CUDA kernel 'planted_overrun'", "cudaErrorIllegalAddress",
+                  {"kernel 'planted_overrun'", "cudaErrorIllegalAddress",
                    "wrote past the end of the 400-byte device allocation",
                    "first damaged byte: 0 after the end"});
   // The guard is re-armed: the next correct kernel passes and the data it wrote is intact.

@@ -11,6 +11,7 @@
 #include <ember/kernels/cuda/device.h>
 
 #include "cudasim/counters.h"
+#include "cudasim/modes.h"
 #include "sim_test_util.h"
 
 namespace cudasim_test {
@@ -34,10 +35,12 @@ TEST(CudasimRuntime, ErrorNamesAndStrings) {
   EXPECT_STREQ(cudaGetErrorString(static_cast<cudaError_t>(12345)), "unrecognized error code");
 }
 
-TEST(CudasimRuntime, OneSimulatedDevice) {
+// One device unless CUDASIM_DEVICES (or a test before this one, in the same process) says more.
+TEST(CudasimRuntime, SimulatedDevices) {
+  const int n = cudasim::device_count();
   int count = 0;
   ASSERT_EQ(cudaGetDeviceCount(&count), cudaSuccess);
-  EXPECT_EQ(count, 1);
+  EXPECT_EQ(count, n);
   cudaDeviceProp prop;
   ASSERT_EQ(cudaGetDeviceProperties(&prop, 0), cudaSuccess);
   EXPECT_STREQ(prop.name, "cudasim");
@@ -46,8 +49,8 @@ TEST(CudasimRuntime, OneSimulatedDevice) {
   EXPECT_EQ(prop.maxThreadsPerBlock, 1024);
   EXPECT_EQ(prop.warpSize, 32);
   EXPECT_EQ(prop.totalGlobalMem, size_t{16} << 30);
-  EXPECT_EQ(cudaGetDeviceProperties(&prop, 1), cudaErrorInvalidDevice);
-  EXPECT_EQ(cudaSetDevice(1), cudaErrorInvalidDevice);
+  EXPECT_EQ(cudaGetDeviceProperties(&prop, n), cudaErrorInvalidDevice);
+  EXPECT_EQ(cudaSetDevice(n), cudaErrorInvalidDevice);
   EXPECT_EQ(cudaSetDevice(0), cudaSuccess);
   int device = -1;
   EXPECT_EQ(cudaGetDevice(&device), cudaSuccess);
@@ -117,7 +120,7 @@ TEST(CudasimRuntime, StreamsAndEvents) {
 }
 
 TEST(CudasimRuntime, EmberDeviceFunctionsRunOnTheSimulator) {
-  EXPECT_EQ(ek::device_count(), 1);
+  EXPECT_EQ(ek::device_count(), cudasim::device_count());
   const int64_t n = 2 * 4096 * 256 + 77;  // more than the fill's grid: exercises its stride
   DeviceArray<float> d(n);
   cudasim::reset_counters();

@@ -1,14 +1,40 @@
-// Helpers for cudasim's tests: an RAII device array with upload/download.
+// Helpers for cudasim's tests: an RAII device array with upload/download, waiting for the
+// device, and a scope that runs blocks in index order.
 #pragma once
 
-#include <cuda_runtime.h>
-
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <cuda_runtime.h>
+
+#include <ember/kernels/cuda/check.h>
+
+#include "cudasim/modes.h"
+
 namespace cudasim_test {
+
+// Waits for the device, throwing ember::CudaError when work it ran failed: in deferred mode
+// (cudasim/modes.h) a kernel's failure surfaces here rather than at its launch.
+inline void wait_for_device() {
+  EMBER_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+// Blocks run in index order while this lives, whatever CUDASIM_SHUFFLE_SEED says: for tests of
+// what that order implies.
+class InOrderBlocks {
+ public:
+  InOrderBlocks() : was_on_(cudasim::block_shuffle(&seed_)) { cudasim::set_block_shuffle(false); }
+  ~InOrderBlocks() { cudasim::set_block_shuffle(was_on_, seed_); }
+  InOrderBlocks(const InOrderBlocks&) = delete;
+  InOrderBlocks& operator=(const InOrderBlocks&) = delete;
+
+ private:
+  uint64_t seed_ = 0;
+  bool was_on_;
+};
 
 template <typename T>
 class DeviceArray {

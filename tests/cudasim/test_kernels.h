@@ -66,4 +66,13 @@ void cub_warp_reduce(const float* in, float* out, int n_threads, int logical, in
 // BlockReduce<float, 128> launched with 64 threads per block.
 void cub_block_reduce_wrong_size(const float* in, float* out);
 
+// ---- modes (modes_kernels.cu) -------------------------------------------------------------
+// x[i] = value for i < n, on `stream`.
+void fill_on(float* x, int n, float value, cudaStream_t stream);
+// A planted bug: block b writes out[b] = out[b - 1] + 1 (out[0] = 1), assuming the blocks
+// before it have run. Right only when blocks run in index order. One thread per block.
+void chained_blocks(int* out, int blocks);
+// order[k] = the index of the k-th block to run (`counter` is one int, zero on entry).
+void record_block_order(int* order, int* counter, int blocks);
+
 }  // namespace cudasim_test

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <type_traits>
 #include <utility>
 
@@ -108,6 +109,10 @@ cudaError_t cudaMallocHost(T** ptr, size_t size) {
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, cudaMemcpyKind kind);
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpyKind kind,
                             cudaStream_t stream = 0);
+// Between devices: runs on `stream` (of either device) and may go through the host when the
+// devices cannot reach each other directly.
+cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device,
+                                size_t count, cudaStream_t stream = 0);
 cudaError_t cudaMemset(void* dev_ptr, int value, size_t count);
 cudaError_t cudaMemsetAsync(void* dev_ptr, int value, size_t count, cudaStream_t stream = 0);
 
@@ -115,12 +120,14 @@ cudaError_t cudaStreamCreate(cudaStream_t* stream);
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int flags);
 cudaError_t cudaStreamDestroy(cudaStream_t stream);
 cudaError_t cudaStreamSynchronize(cudaStream_t stream);
+cudaError_t cudaStreamQuery(cudaStream_t stream);
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags = 0);
 
 cudaError_t cudaEventCreate(cudaEvent_t* event);
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int flags);
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = 0);
 cudaError_t cudaEventSynchronize(cudaEvent_t event);
+cudaError_t cudaEventQuery(cudaEvent_t event);
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
 cudaError_t cudaEventDestroy(cudaEvent_t event);
 
@@ -128,19 +135,11 @@ namespace cudasim {
 
 // The simulator's launch entry point (ember reaches it through kernels/cuda/launch.h). Runs
 // every block of the grid, one after another on the calling thread, with the threads of a
-// block as fibers; returns what the runtime would (and records it for cudaGetLastError).
-using KernelBody = void (*)(void* ctx);
+// block as fibers; returns what the runtime would (and records it for cudaGetLastError). The
+// body is kept until it runs, which in deferred mode (cudasim/modes.h) is after launch
+// returns: it must hold the kernel's arguments by value, as a GPU launch copies them.
 cudaError_t launch(const char* name, dim3 grid, dim3 block, size_t dynamic_smem,
-                   cudaStream_t stream, KernelBody body, void* ctx);
-
-template <typename F>
-cudaError_t launch(const char* name, dim3 grid, dim3 block, size_t dynamic_smem,
-                   cudaStream_t stream, F&& body) {
-  using Fn = std::remove_reference_t<F>;
-  return launch(
-      name, grid, block, dynamic_smem, stream, [](void* ctx) { (*static_cast<Fn*>(ctx))(); },
-      const_cast<void*>(static_cast<const void*>(&body)));
-}
+                   cudaStream_t stream, std::function<void()> body);
 
 // The simulator's explanation of the most recent failed runtime or cuBLAS call on this host
 // thread (which kernel, which pointer, which guard...). Empty when it has nothing to add to
