@@ -100,6 +100,13 @@ Backend& backend(Device device) {
   return cuda_device(device).backend;
 }
 
+Backend* backend_if_used(Device device) {
+  if (device.is_cpu()) return &kernels::cpu::cpu_backend;
+  if (device.index < 0 || device.index >= kMaxCudaDevices) return nullptr;
+  CudaDevice* d = g_cuda_devices[device.index].load(std::memory_order_acquire);
+  return d != nullptr ? &d->backend : nullptr;
+}
+
 CachingAllocator& device_allocator(Device device) {
   if (device.is_cpu()) return cpu_caching_allocator();
   return cuda_device(device).allocator;

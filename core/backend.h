@@ -25,6 +25,9 @@ using kernels::UnaryParams;
 // The backend of `device`, made on its first use; throws DeviceError if that device is not
 // available.
 Backend& backend(Device device);
+// The backend of `device` if something has used the device already, else nullptr (creates
+// nothing: cuda::synchronize() waits only for devices in use).
+Backend* backend_if_used(Device device);
 
 // The caching allocator of `device`'s memory (throws as backend() does).
 CachingAllocator& device_allocator(Device device);

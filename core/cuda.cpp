@@ -57,7 +57,10 @@ std::string device_name(int device) {
 
 void synchronize() {
   const int n = device_count();
-  for (int d = 0; d < n; ++d) backend(Device::cuda(d)).synchronize();
+  // Only devices in use: creating a backend on an unused GPU would cost it a context.
+  for (int d = 0; d < n; ++d) {
+    if (Backend* b = backend_if_used(Device::cuda(d))) b->synchronize();
+  }
 }
 
 int64_t memory_allocated(int device) {

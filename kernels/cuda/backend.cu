@@ -78,8 +78,9 @@ void CudaBackend::memcpy_from_host(void* dst, const void* src_host, size_t nbyte
   if (staging_.release_after_copy(staging, stream_)) ++host_syncs_;
 }
 
+// Streams and copies may be used from any current device: cuda::synchronize() waits for every
+// device in use without switching this thread to each of them.
 void CudaBackend::synchronize() {
-  ensure_device(device_);
   wait();
 }
 

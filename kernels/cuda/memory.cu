@@ -39,34 +39,19 @@ StreamTable& stream_table() {
   return *table;
 }
 
-// Runs `f` with `device` current, restoring the caller's device afterwards, so a call for
-// device 1 does not silently move the caller's later runtime calls there.
-template <typename F>
-void on_device(int device, F&& f) {
-  int previous = 0;
-  EMBER_CUDA_CHECK(cudaGetDevice(&previous));
-  if (previous != device) EMBER_CUDA_CHECK(cudaSetDevice(device));
-  try {
-    f();
-  } catch (...) {
-    if (previous != device) (void)cudaSetDevice(previous);
-    throw;
-  }
-  if (previous != device) EMBER_CUDA_CHECK(cudaSetDevice(previous));
-}
-
 }  // namespace
 
-thread_local int t_current_device = -1;  // ensure_device's cache; -1: not known
-
 void set_device(int device) {
-  t_current_device = -1;  // in case the call fails halfway
   EMBER_CUDA_CHECK(cudaSetDevice(device));
-  t_current_device = device;
 }
 
+// Asks the runtime every time (cudaGetDevice reads a thread-local there, a few ns): a cache of
+// ember's own would go stale when the program calls cudaSetDevice itself, and then memory
+// would be allocated on, and kernels sent to, the wrong GPU.
 void ensure_device(int device) {
-  if (t_current_device != device) set_device(device);
+  int current = -1;
+  EMBER_CUDA_CHECK(cudaGetDevice(&current));
+  if (current != device) set_device(device);
 }
 
 int current_device() {
@@ -107,8 +92,8 @@ void* current_stream(int device) {
   std::lock_guard<std::mutex> lock(table.create);
   stream = table.streams[device].load(std::memory_order_relaxed);
   if (stream == nullptr) {
-    on_device(device,
-              [&] { EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)); });
+    ensure_device(device);  // the stream belongs to the device current at its creation
+    EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     table.streams[device].store(stream, std::memory_order_release);
   }
   return stream;

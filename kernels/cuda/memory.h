@@ -14,6 +14,16 @@
 // caching allocator keys its free lists by this stream, so a block freed by one step's kernels
 // is only reused by work queued after them on the same stream, which is what makes reuse safe
 // without waiting for the GPU.
+//
+// Note [Current device]
+// ~~~~~~~~~~~~~~~~~~~~~
+// Every CUDA entry point makes its tensors' device current first (ensure_device, which asks
+// the runtime rather than trusting a cache, so a cudaSetDevice of the program's own is
+// noticed) and leaves it current afterwards. Nothing is restored: switching back would create
+// a context, hundreds of MiB on a GPU, on a device the thread may never have used (a fresh
+// thread's current device is 0 without any context). A thread that works on cuda:1 only thus
+// never touches GPU 0, and a program mixing its own CUDA calls with ember's should set its
+// device before each of its own calls, as it must with any library that uses several GPUs.
 #pragma once
 
 #include <cstddef>
@@ -35,9 +45,8 @@ struct DeviceProperties {
 // cudaSetDevice / cudaGetDevice; set_device throws CudaError for a bad ordinal.
 void set_device(int device);
 int current_device();
-// Makes `device` current on this thread unless it already is as far as ember knows (a
-// thread-local cache, so the per-op cost is one compare). Assumes the thread changes devices
-// only through ember.
+// Makes `device` current on this thread unless the runtime says it already is (Note [Current
+// device]).
 void ensure_device(int device);
 DeviceProperties device_properties(int device);
 // True when this build runs on cudasim (the CPU simulator), not a GPU.
