@@ -56,7 +56,7 @@ class CachingAllocator final : public BlockAllocator {
   // Throws ember::Error for a pointer this allocator did not hand out.
   void deallocate(void* ptr) override;
   // Releases every fully-free segment to the raw allocator.
-  void empty_cache();
+  void empty_cache() override;
 
   AllocatorStats stats() const;
   void reset_peak_stats();

@@ -79,8 +79,54 @@ void reset_peak_memory_stats(int device) {
   allocator_of(device).reset_peak_stats();
 }
 
+namespace {
+
+// The device's pinned staging; without a CUDA backend, an object whose every use throws.
+#if defined(EMBER_WITH_CUDA)
+kernels::cuda::PinnedStaging& staging_of(int device) {
+  return static_cast<kernels::cuda::CudaBackend&>(backend(Device::cuda(device))).staging();
+}
+#else
+struct NoStaging {
+  [[noreturn]] static NoStaging& of(int device) {
+    throw DeviceError(detail::str_cat("cuda:", device,
+                                      " has no pinned staging: this build of ember has no "
+                                      "CUDA backend"));
+  }
+  void set_limit(size_t) {}
+  size_t limit() const { return 0; }
+  size_t held_bytes() const { return 0; }
+  size_t peak_held_bytes() const { return 0; }
+};
+NoStaging& staging_of(int device) {
+  return NoStaging::of(device);
+}
+#endif
+
+}  // namespace
+
 void empty_cache(int device) {
   allocator_of(device).empty_cache();
+#if defined(EMBER_WITH_CUDA)
+  staging_of(device).release_idle();
+#endif
+}
+
+void set_staging_limit(int64_t bytes, int device) {
+  EMBER_CHECK(bytes > 0, ValueError, "cuda::set_staging_limit: ", bytes, " bytes");
+  staging_of(device).set_limit(static_cast<size_t>(bytes));
+}
+
+int64_t staging_limit(int device) {
+  return static_cast<int64_t>(staging_of(device).limit());
+}
+
+int64_t staging_bytes(int device) {
+  return static_cast<int64_t>(staging_of(device).held_bytes());
+}
+
+int64_t max_staging_bytes(int device) {
+  return static_cast<int64_t>(staging_of(device).peak_held_bytes());
 }
 
 AllocatorStats memory_stats(int device) {

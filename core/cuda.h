@@ -29,9 +29,19 @@ int64_t memory_allocated(int device = 0);      // handed out to tensors now
 int64_t max_memory_allocated(int device = 0);  // peak of memory_allocated
 int64_t memory_reserved(int device = 0);       // held from cudaMalloc (in use + cached)
 void reset_peak_memory_stats(int device = 0);
-// Returns every cached, fully free segment to the driver (cudaFree).
+// Returns every cached, fully free segment to the driver (cudaFree), and the idle pinned host
+// memory of the device's staging.
 void empty_cache(int device = 0);
 AllocatorStats memory_stats(int device = 0);
+
+// The pinned host memory a device stages its host<->device copies through: copies go through
+// it in chunks of at most 4 MiB, and a copy waits for the GPU only when the limit is reached
+// (blocks in use plus copies in flight). Default 64 MiB per device, or EMBER_CUDA_STAGING_MB;
+// set_staging_limit throws ValueError below 64 KiB.
+void set_staging_limit(int64_t bytes, int device = 0);
+int64_t staging_limit(int device = 0);
+int64_t staging_bytes(int device = 0);      // held now
+int64_t max_staging_bytes(int device = 0);  // held at most so far
 
 // How often ember has made the host wait for `device` (copies to the host, synchronize(),
 // and with eager checks every checked op). 0 for a device never used.

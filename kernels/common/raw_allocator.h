@@ -35,6 +35,8 @@ class BlockAllocator {
  public:
   virtual void* allocate(size_t nbytes, StreamId stream = 0) = 0;
   virtual void deallocate(void* ptr) = 0;
+  // Returns the memory of blocks nobody holds to the raw allocator.
+  virtual void empty_cache() = 0;
 
  protected:
   ~BlockAllocator() = default;

@@ -2,6 +2,7 @@
 // [Host-device synchronisation] in kernels/cuda/backend.h).
 #include <ember/kernels/cuda/backend.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -47,35 +48,46 @@ CudaBackend::CudaBackend(int device, BlockAllocator& device_memory, BlockAllocat
   memcpy_h2d_async(check_, pristine_check_, sizeof(IndexCheck), stream_);
 }
 
+// Chunk by chunk through staging blocks, each waited for before the host reads it: the caller
+// reads dst_host as soon as we return.
 void CudaBackend::memcpy_to_host(void* dst_host, const void* src, size_t nbytes) {
-  if (nbytes == 0) return;
   ensure_device(device_);
-  void* staging = staging_.acquire(nbytes);
-  try {
-    memcpy_d2h_async(staging, src, nbytes, stream_);
-    wait();  // the caller reads dst_host as soon as we return
-    std::memcpy(dst_host, staging, nbytes);
-  } catch (...) {
-    staging_.release_now(staging);
-    throw;
+  const size_t chunk = staging_.chunk_bytes();
+  for (size_t done = 0; done < nbytes;) {
+    const size_t n = std::min(chunk, nbytes - done);
+    void* staging = staging_.acquire(n);
+    try {
+      memcpy_d2h_async(staging, static_cast<const char*>(src) + done, n, stream_);
+      wait();
+      std::memcpy(static_cast<char*>(dst_host) + done, staging, n);
+    } catch (...) {
+      staging_.release_now(staging, n);
+      throw;
+    }
+    staging_.release_now(staging, n);
+    done += n;
   }
-  staging_.release_now(staging);
 }
 
+// The caller may reuse src_host as soon as we return, so its bytes move to pinned staging
+// first, a chunk at a time; each chunk's copy then runs asynchronously from there, and the
+// staging waits for old copies only when its limit is reached.
 void CudaBackend::memcpy_from_host(void* dst, const void* src_host, size_t nbytes) {
-  if (nbytes == 0) return;
   ensure_device(device_);
-  // The caller may reuse src_host as soon as we return, so the bytes move to pinned staging
-  // first; the H2D copy then runs asynchronously from there.
-  void* staging = staging_.acquire(nbytes);
-  std::memcpy(staging, src_host, nbytes);
-  try {
-    memcpy_h2d_async(dst, staging, nbytes, stream_);
-  } catch (...) {
-    staging_.release_now(staging);
-    throw;
+  const size_t chunk = staging_.chunk_bytes();
+  for (size_t done = 0; done < nbytes;) {
+    const size_t n = std::min(chunk, nbytes - done);
+    void* staging = staging_.acquire(n);
+    std::memcpy(staging, static_cast<const char*>(src_host) + done, n);
+    try {
+      memcpy_h2d_async(static_cast<char*>(dst) + done, staging, n, stream_);
+    } catch (...) {
+      staging_.release_now(staging, n);
+      throw;
+    }
+    staging_.release_after_copy(staging, n, stream_);
+    done += n;
   }
-  if (staging_.release_after_copy(staging, stream_)) ++host_syncs_;
 }
 
 // Streams and copies may be used from any current device: cuda::synchronize() waits for every

@@ -29,9 +29,9 @@
 // EMBER_CUDA_EAGER_CHECKS=1 at start-up.
 //
 // Every wait is counted (host_syncs()), so benchmarks can report it on real GPUs too.
-// memcpy_from_host never waits: the bytes are copied into pinned staging, the H2D copy is
-// queued, and the staging block is reused only after an event recorded behind the copy has
-// completed (kernels/cuda/pinned_staging.h).
+// memcpy_from_host waits only when its pinned staging is full: the bytes are copied into
+// staging, the H2D copy is queued, and the staging block is reused only after an event
+// recorded behind the copy has completed (kernels/cuda/pinned_staging.h).
 #pragma once
 
 #include <atomic>
@@ -58,7 +58,11 @@ class CudaBackend final : public Backend {
   // The stream all of this device's work is queued on (a cudaStream_t).
   void* stream() const { return stream_; }
   // Every time this backend waited for the GPU (Note [Host-device synchronisation]).
-  int64_t host_syncs() const { return host_syncs_.load(std::memory_order_relaxed); }
+  int64_t host_syncs() const {
+    return host_syncs_.load(std::memory_order_relaxed) + staging_.waits();
+  }
+  // The pinned staging of this device's host<->device copies (its limit, its idle memory).
+  PinnedStaging& staging() { return staging_; }
 
 #define EMBER_BACKEND_ENTRY(...) __VA_ARGS__ override
 #include <ember/kernels/common/backend_kernels.inc>

@@ -152,9 +152,10 @@ void memset_async(void* dst_device, int value, size_t nbytes, void* stream) {
   EMBER_CUDA_CHECK(cudaMemsetAsync(dst_device, value, nbytes, as_stream(stream)));
 }
 
-void* event_create() {
+void* event_create(bool timing) {
   cudaEvent_t event = nullptr;
-  EMBER_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDefault));
+  EMBER_CUDA_CHECK(
+      cudaEventCreateWithFlags(&event, timing ? cudaEventDefault : cudaEventDisableTiming));
   return event;
 }
 

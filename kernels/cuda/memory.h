@@ -76,8 +76,8 @@ void memcpy_d2d_async(void* dst_device, const void* src_device, size_t nbytes, v
 void memset_async(void* dst_device, int value, size_t nbytes, void* stream);
 
 // Events (cudaEvent_t as void*), for benchmarks and for knowing when a staging buffer's copy
-// is done. Timing is enabled on every event ember creates.
-void* event_create();
+// is done. Only timing events record timestamps (which costs the GPU a little).
+void* event_create(bool timing = true);
 void event_destroy(void* event);
 void event_record(void* event, void* stream);
 void event_synchronize(void* event);

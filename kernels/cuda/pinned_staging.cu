@@ -1,38 +1,103 @@
 // Pinned staging (kernels/cuda/pinned_staging.h).
 #include <ember/kernels/cuda/pinned_staging.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include <ember/kernels/common/error.h>
 #include <ember/kernels/cuda/memory.h>
 
 namespace ember::kernels::cuda {
+namespace {
+
+size_t limit_from_environment() {
+  const char* env = std::getenv("EMBER_CUDA_STAGING_MB");
+  if (env == nullptr || *env == '\0') return PinnedStaging::kDefaultLimit;
+  char* end = nullptr;
+  const double mb = std::strtod(env, &end);
+  EMBER_CHECK(
+      end != env && *end == '\0' && mb * (1 << 20) >= PinnedStaging::kMinLimit && mb <= 1 << 20,
+      ValueError, "EMBER_CUDA_STAGING_MB='", env,
+      "': expected a number of MiB of pinned staging per device, at least ",
+      PinnedStaging::kMinLimit >> 10, " KiB (0.0625) and at most 1048576");
+  return static_cast<size_t>(mb * (1 << 20));
+}
+
+}  // namespace
+
+PinnedStaging::PinnedStaging(int device, BlockAllocator& pinned)
+    : device_(device), pinned_(pinned), limit_(limit_from_environment()) {}
+
+size_t PinnedStaging::chunk_bytes() const {
+  return std::min(kMaxChunk, limit() / 2);
+}
+
+void PinnedStaging::set_limit(size_t bytes) {
+  EMBER_CHECK(bytes >= kMinLimit, ValueError, "pinned staging limit of ", bytes,
+              " bytes: at least ", kMinLimit, " bytes are needed");
+  limit_.store(bytes, std::memory_order_relaxed);
+}
 
 void* PinnedStaging::acquire(size_t nbytes) {
   std::lock_guard<std::mutex> lock(mutex_);
   reclaim_completed();
-  return pinned_.allocate(nbytes);
+  EMBER_CHECK(nbytes <= chunk_bytes(), ValueError, "pinned staging: a block of ", nbytes,
+              " bytes exceeds the chunk size of ", chunk_bytes());
+  while (!pending_.empty() && held_ + nbytes > limit()) wait_for_oldest();
+  void* ptr = pinned_.allocate(nbytes);
+  held_ += nbytes;
+  peak_held_ = std::max(peak_held_, held_);
+  return ptr;
 }
 
-bool PinnedStaging::release_after_copy(void* ptr, void* stream) {
+void PinnedStaging::release_now(void* ptr, size_t nbytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  pinned_.deallocate(ptr);
+  held_ -= nbytes;
+}
+
+void PinnedStaging::release_after_copy(void* ptr, size_t nbytes, void* stream) {
   std::lock_guard<std::mutex> lock(mutex_);
   void* event = nullptr;
   if (free_events_.empty()) {
     ensure_device(device_);
-    event = event_create();
+    event = event_create(/*timing=*/false);
   } else {
     event = free_events_.back();
     free_events_.pop_back();
   }
   event_record(event, stream);
-  pending_.push_back({ptr, event});
-  if (pending_.size() <= kMaxPending) return false;
-  event_synchronize(pending_.front().event);
+  pending_.push_back({ptr, nbytes, event});
+}
+
+void PinnedStaging::release_idle() {
+  std::lock_guard<std::mutex> lock(mutex_);
   reclaim_completed();
-  return true;
+  pinned_.empty_cache();
+}
+
+size_t PinnedStaging::held_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return held_;
+}
+
+size_t PinnedStaging::peak_held_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return peak_held_;
+}
+
+void PinnedStaging::wait_for_oldest() {
+  event_synchronize(pending_.front().event);
+  waits_.fetch_add(1, std::memory_order_relaxed);
+  reclaim_completed();
 }
 
 // The stream runs in order, so the first incomplete event ends the scan.
 void PinnedStaging::reclaim_completed() {
   while (!pending_.empty() && event_query(pending_.front().event)) {
     pinned_.deallocate(pending_.front().ptr);
+    held_ -= pending_.front().nbytes;
     free_events_.push_back(pending_.front().event);
     pending_.pop_front();
   }
