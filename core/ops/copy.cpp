@@ -46,9 +46,8 @@ void transfer(const Tensor& src, const Tensor& dst) {
   } else if (dst.device().is_cpu()) {
     backend(src.device()).memcpy_to_host(dst.data_ptr(), src.data_ptr(), nbytes);
   } else {
-    Tensor staging = make_tensor(src.sizes(), src.dtype(), kCPU);
-    backend(src.device()).memcpy_to_host(staging.data_ptr(), src.data_ptr(), nbytes);
-    backend(dst.device()).memcpy_from_host(dst.data_ptr(), staging.data_ptr(), nbytes);
+    backend(dst.device())
+        .memcpy_from_peer(dst.data_ptr(), backend(src.device()), src.data_ptr(), nbytes);
   }
 }
 

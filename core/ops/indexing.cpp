@@ -169,16 +169,12 @@ Tensor index_select(const Tensor& x, int dim_in, const Tensor& index) {
   const int dim = detail::normalize_dim("index_select", dim_in, x.dim());
   const int64_t size = x.dim() == 0 ? 1 : x.size(dim);
   const int64_t n = index.numel();
-  if (n > 0) {
-    // Checked here, not by gather, so the message names this op and the bad value.
-    NoGradGuard no_grad;
-    const int64_t lo = min(index).item<int64_t>(), hi = max(index).item<int64_t>();
-    EMBER_CHECK(lo >= 0 && hi < size, IndexError, "index_select: index ", lo < 0 ? lo : hi,
-                " is out of range for dim ", dim, " with size ", size, " (input shape ", x.sizes(),
-                ")");
-  }
   if (x.dim() == 0) {  // torch: a scalar input takes exactly one index and stays 0-dim
     EMBER_CHECK(n == 1, IndexError, "index_select: a 0-dim input takes exactly one index, got ", n);
+    // Checked here, not by gather, so the message names this op (a rare path: one item()).
+    const int64_t k = index.reshape({}).item<int64_t>();
+    EMBER_CHECK(k >= 0 && k < size, IndexError, "index_select: index ", k,
+                " is out of range for a 0-dim input (size 1)");
     return gather(x.reshape({1}), 0, index.reshape({1})).reshape({});
   }
   // Whole rows of the contiguous (outer, size, inner) view: one row copy per index.
@@ -189,7 +185,8 @@ Tensor index_select(const Tensor& x, int dim_in, const Tensor& index) {
   out_sizes[dim] = n;
   Tensor out = detail::make_tensor(out_sizes, x.dtype(), x.device());
   if (out.numel() > 0)
-    backend_of(x).index_select(x.dtype(), xc.data_ptr(), g.outer, g.r, g.inner,
+    // The backend checks the indices (on a GPU without a host wait, like gather).
+    backend_of(x).index_select(x.dtype(), dim, xc.data_ptr(), g.outer, g.r, g.inner,
                                static_cast<const int64_t*>(idx.data_ptr()), n, out.data_ptr());
   if (autograd::needs_grad(x))
     autograd::attach(std::make_shared<IndexSelectBackward>(x.sizes(), dim, idx), {&x}, out);

@@ -179,6 +179,11 @@ void CpuBackend::memcpy_to_host(void* dst_host, const void* src, size_t nbytes) 
   std::memcpy(dst_host, src, nbytes);
 }
 
+void CpuBackend::memcpy_from_peer(void* dst, Backend& /*src_backend*/, const void* src,
+                                  size_t nbytes) {
+  std::memcpy(dst, src, nbytes);  // one CPU device: never a peer, but a copy is a copy
+}
+
 void CpuBackend::memcpy_from_host(void* dst, const void* src_host, size_t nbytes) {
   std::memcpy(dst, src_host, nbytes);
 }

@@ -140,8 +140,12 @@ void CpuBackend::scatter_add(DType dt, int dim, const Layout& out_layout, int64_
   if (bad >= 0) throw bad_index_error("scatter_add", index[bad], bad, dim, out_dim_size);
 }
 
-void CpuBackend::index_select(DType dt, const void* x, int64_t outer, int64_t r, int64_t inner,
-                              const int64_t* index, int64_t n, void* out) {
+void CpuBackend::index_select(DType dt, int dim, const void* x, int64_t outer, int64_t r,
+                              int64_t inner, const int64_t* index, int64_t n, void* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (static_cast<uint64_t>(index[i]) >= static_cast<uint64_t>(r))
+      throw bad_index_error("index_select", index[i], i, dim, r);
+  }
   const int64_t row_bytes = inner * dtype_size(dt);
   const auto* src = static_cast<const char*>(x);
   auto* dst = static_cast<char*>(out);

@@ -90,6 +90,28 @@ void CudaBackend::memcpy_from_host(void* dst, const void* src_host, size_t nbyte
   }
 }
 
+// On this device's stream, after the source device's earlier work (which wrote src); the
+// source device's later work waits for the copy in turn, since its caching allocator may hand
+// src's block to that work as soon as the tensor is dropped. Both waits stay on the GPUs.
+void CudaBackend::memcpy_from_peer(void* dst, Backend& src_backend, const void* src,
+                                   size_t nbytes) {
+  auto* peer = dynamic_cast<CudaBackend*>(&src_backend);
+  EMBER_CHECK(peer != nullptr, DeviceError,
+              "CUDA memcpy_from_peer: the source is not a CUDA device's memory");
+  if (nbytes == 0) return;
+  auto ordered_after = [](void* waiting_stream, int device, void* stream) {
+    ensure_device(device);
+    void* event = event_create(/*timing=*/false);
+    event_record(event, stream);
+    stream_wait_event(waiting_stream, event);
+    event_destroy(event);  // released once the wait is done with it
+  };
+  ordered_after(stream_, peer->device_, peer->stream_);
+  ensure_device(device_);
+  memcpy_peer_async(dst, device_, src, peer->device_, nbytes, stream_);
+  ordered_after(peer->stream_, device_, stream_);
+}
+
 // Streams and copies may be used from any current device: cuda::synchronize() waits for every
 // device in use without switching this thread to each of them.
 void CudaBackend::synchronize() {
@@ -127,10 +149,11 @@ void CudaBackend::checked_kernel_queued() {
 // The IndexError the CPU backend would have thrown at the call, saying where it surfaced.
 IndexError CudaBackend::check_error(const IndexCheck& c) const {
   const bool loss = c.kernel == CheckedKernel::CrossEntropy || c.kernel == CheckedKernel::NllLoss;
-  const char* op = c.kernel == CheckedKernel::CrossEntropy ? "cross_entropy"
-                   : c.kernel == CheckedKernel::NllLoss    ? "nll_loss"
-                   : c.kernel == CheckedKernel::Gather     ? "gather"
-                                                           : "scatter_add";
+  const char* op = c.kernel == CheckedKernel::CrossEntropy  ? "cross_entropy"
+                   : c.kernel == CheckedKernel::NllLoss     ? "nll_loss"
+                   : c.kernel == CheckedKernel::Gather      ? "gather"
+                   : c.kernel == CheckedKernel::IndexSelect ? "index_select"
+                                                            : "scatter_add";
   const IndexError error = loss ? bad_target_error(op, c.value, c.position, c.bound)
                                 : bad_index_error(op, c.value, c.position, c.dim, c.bound);
   if (eager_checks()) return error;

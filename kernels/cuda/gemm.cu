@@ -31,6 +31,7 @@ namespace {
 struct Handles {
   std::mutex mutex;
   std::array<cublasHandle_t, 64> handle{};
+  std::array<cudaStream_t, 64> stream{};  // the stream each handle is set to
 };
 
 cublasHandle_t handle_for_current_device(cudaStream_t stream) {
@@ -42,8 +43,12 @@ cublasHandle_t handle_for_current_device(cudaStream_t stream) {
   std::lock_guard<std::mutex> lock(handles->mutex);
   cublasHandle_t& h = handles->handle[device];
   if (h == nullptr) EMBER_CUBLAS_CHECK(cublasCreate(&h));
-  // Cheap, and it keeps the handle on the stream ember queues everything else on.
-  EMBER_CUBLAS_CHECK(cublasSetStream(h, stream));
+  // Once per handle (ember queues a device's work on one stream): cublasSetStream also resets
+  // the handle's workspace, which is no per-call cost to pay.
+  if (handles->stream[device] != stream || stream == nullptr) {
+    EMBER_CUBLAS_CHECK(cublasSetStream(h, stream));
+    handles->stream[device] = stream;
+  }
   return h;
 }
 

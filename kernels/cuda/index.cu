@@ -98,14 +98,21 @@ DimSplit split_dim(const char* kernel, int dim, const Layout& layout) {
 }
 
 // index_select: element e of out (outer, n, inner) copies its row's element from x.
+// Every thread reaches the end (no early return): is_last_block is a block barrier.
 template <class U>
 __global__ void index_select_kernel(U* out, const U* x, const int64_t* index, int64_t r, int64_t n,
-                                    int64_t inner, int64_t total) {
+                                    int64_t inner, int64_t total, int dim, IndexCheck* check) {
   for (int64_t e = global_thread_index(); e < total; e += grid_stride()) {
     const int64_t j = e % inner, row = e / inner, i = row % n, o = row / n;
     const int64_t k = index[i];
-    if (index_ok(k, r)) out[e] = x[(o * r + k) * inner + j];
+    if (index_ok(k, r)) {
+      out[e] = x[(o * r + k) * inner + j];
+    } else {
+      note_bad_position(check, i);
+    }
   }
+  if (is_last_block(check) && threadIdx.x == 0)
+    finish_launch(check, CheckedKernel::IndexSelect, index, r, dim);
 }
 
 }  // namespace
@@ -138,14 +145,14 @@ void scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim_si
   });
 }
 
-void index_select(DType dt, const void* x, int64_t outer, int64_t r, int64_t inner,
-                  const int64_t* index, int64_t n, void* out, void* stream) {
+void index_select(DType dt, int dim, const void* x, int64_t outer, int64_t r, int64_t inner,
+                  const int64_t* index, int64_t n, void* out, IndexCheck* check, void* stream) {
   const int64_t total = outer * n * inner;
   if (total <= 0) return;
   visit_bits("index_select", dt, [&]<class U>() {
     launch("index_select", index_select_kernel<U>, grid_for(total), dim3(kBlockSize), 0,
            as_stream(stream), static_cast<U*>(out), static_cast<const U*>(x), index, r, n, inner,
-           total);
+           total, dim, check);
   });
 }
 
@@ -165,10 +172,11 @@ void CudaBackend::scatter_add(DType dt, int dim, const Layout& out_layout, int64
   checked_kernel_queued();
 }
 
-void CudaBackend::index_select(DType dt, const void* x, int64_t outer, int64_t r, int64_t inner,
-                               const int64_t* index, int64_t n, void* out) {
+void CudaBackend::index_select(DType dt, int dim, const void* x, int64_t outer, int64_t r,
+                               int64_t inner, const int64_t* index, int64_t n, void* out) {
   ensure_device(device_);
-  cuda::index_select(dt, x, outer, r, inner, index, n, out, stream_);
+  cuda::index_select(dt, dim, x, outer, r, inner, index, n, out, check_, stream_);
+  checked_kernel_queued();
 }
 
 }  // namespace ember::kernels::cuda

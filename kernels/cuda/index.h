@@ -30,9 +30,9 @@ void scatter_add(DType dt, int dim, const Layout& out_layout, int64_t out_dim_si
                  const int64_t* index, const void* src, IndexCheck* check, void* stream);
 
 // out[o, i, :] = x[o, index[i], :] over contiguous (outer, r, inner) / (outer, n, inner); any
-// dtype. Indices are the caller's to check (CudaBackend::index_select's contract): a row with
-// an index outside [0, r) is left unwritten.
-void index_select(DType dt, const void* x, int64_t outer, int64_t r, int64_t inner,
-                  const int64_t* index, int64_t n, void* out, void* stream);
+// dtype. A row with an index outside [0, r) is left unwritten, and the first such index is
+// recorded in `check` (kernels/cuda/index_check.h) as found along `dim`.
+void index_select(DType dt, int dim, const void* x, int64_t outer, int64_t r, int64_t inner,
+                  const int64_t* index, int64_t n, void* out, IndexCheck* check, void* stream);
 
 }  // namespace ember::kernels::cuda

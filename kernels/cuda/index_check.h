@@ -25,7 +25,7 @@ namespace ember::kernels::cuda {
 inline constexpr int64_t kNoBadIndex = INT64_MAX;
 
 // Which kernel recorded an error (the host names the op after it).
-enum class CheckedKernel : int64_t { None, CrossEntropy, NllLoss, Gather, ScatterAdd };
+enum class CheckedKernel : int64_t { None, CrossEntropy, NllLoss, Gather, ScatterAdd, IndexSelect };
 
 struct IndexCheck {
   // The record, read back by the host (the first kReportedBytes bytes).

@@ -148,6 +148,12 @@ void memcpy_d2d_async(void* dst_device, const void* src_device, size_t nbytes, v
       cudaMemcpyAsync(dst_device, src_device, nbytes, cudaMemcpyDeviceToDevice, as_stream(stream)));
 }
 
+void memcpy_peer_async(void* dst, int dst_device, const void* src, int src_device, size_t nbytes,
+                       void* stream) {
+  EMBER_CUDA_CHECK(
+      cudaMemcpyPeerAsync(dst, dst_device, src, src_device, nbytes, as_stream(stream)));
+}
+
 void memset_async(void* dst_device, int value, size_t nbytes, void* stream) {
   EMBER_CUDA_CHECK(cudaMemsetAsync(dst_device, value, nbytes, as_stream(stream)));
 }
@@ -169,6 +175,10 @@ void event_record(void* event, void* stream) {
 
 void event_synchronize(void* event) {
   EMBER_CUDA_CHECK(cudaEventSynchronize(as_event(event)));
+}
+
+void stream_wait_event(void* stream, void* event) {
+  EMBER_CUDA_CHECK(cudaStreamWaitEvent(as_stream(stream), as_event(event), 0));
 }
 
 bool event_query(void* event) {

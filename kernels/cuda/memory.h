@@ -72,6 +72,9 @@ void pinned_free(void* ptr);
 void memcpy_h2d_async(void* dst_device, const void* src_host, size_t nbytes, void* stream);
 void memcpy_d2h_async(void* dst_host, const void* src_device, size_t nbytes, void* stream);
 void memcpy_d2d_async(void* dst_device, const void* src_device, size_t nbytes, void* stream);
+// Between two devices (each side's memory on the named device), on `stream`.
+void memcpy_peer_async(void* dst, int dst_device, const void* src, int src_device, size_t nbytes,
+                       void* stream);
 // Sets nbytes of device memory to the byte `value`.
 void memset_async(void* dst_device, int value, size_t nbytes, void* stream);
 
@@ -81,6 +84,8 @@ void* event_create(bool timing = true);
 void event_destroy(void* event);
 void event_record(void* event, void* stream);
 void event_synchronize(void* event);
+// Makes `stream`'s later work wait for the work before the event's record (no host wait).
+void stream_wait_event(void* stream, void* event);
 // True when the work before the event's record has completed (cudaEventQuery).
 bool event_query(void* event);
 // Milliseconds between two recorded, completed events.

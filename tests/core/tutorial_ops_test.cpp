@@ -243,12 +243,13 @@ TEST(TutorialOps, BadInputErrorsNameTheOpAndValues) {
       {"masked_fill", "bool", "float32"});
   expect_error_mentioning([&] { masked_fill(x, zeros({4}, kBool), 1); },
                           {"masked_fill", "[2, 3]", "[4]"});
+  // Bad indices: thrown at the call on the CPU, at the next wait (here .cpu()) on a GPU.
   expect_error_mentioning(
       [&] {
-        index_select(x, 1, from_vector<int64_t>({0, 3}));
+        (void)index_select(x, 1, from_vector<int64_t>({0, 3})).cpu();
       },
       {"index_select", "index 3", "size 3"});
-  expect_error_mentioning([&] { index_select(x, 0, from_vector<int64_t>({-1})); },
+  expect_error_mentioning([&] { (void)index_select(x, 0, from_vector<int64_t>({-1})).cpu(); },
                           {"index_select", "index -1"});
   expect_error_mentioning([&] { index_select(x, 0, tensor({0})); },
                           {"index_select", "int64", "float32"});

@@ -191,8 +191,8 @@ TEST(CudaIndex, OutOfRangeIndicesAreReportedAtTheFirstPosition) {
   EXPECT_EQ(rec.kernel, cuda::CheckedKernel::ScatterAdd);
 }
 
-// index_select: one launch, the CPU kernel's rows, for every element size; a row whose index
-// is out of range is left as it was (the op layer checks indices first).
+// index_select: one launch, the CPU kernel's rows, for every element size; bad indices are
+// recorded at their first position, as the CPU throws them.
 template <class S>
 void check_index_select(DType dt) {
   const int64_t outer = 3, r = 5, inner = 7;
@@ -200,15 +200,36 @@ void check_index_select(DType dt) {
   const std::vector<int64_t> index = {4, 0, 0, 1, 2, 3, 2};
   const int64_t n = static_cast<int64_t>(index.size());
   std::vector<S> want(static_cast<size_t>(outer * n * inner));
-  cpu::cpu_backend.index_select(dt, x.data(), outer, r, inner, index.data(), n, want.data());
+  cpu::cpu_backend.index_select(dt, 1, x.data(), outer, r, inner, index.data(), n, want.data());
   DeviceBuffer<S> dx(x), dout(want.size());
   DeviceBuffer<int64_t> di(index);
+  DeviceFlag flag;
   const auto l = launches_during("index_select", [&] {
-    cuda::index_select(dt, dx.get(), outer, r, inner, di.get(), n, dout.get(), nullptr);
+    cuda::index_select(dt, 1, dx.get(), outer, r, inner, di.get(), n, dout.get(), flag.buf.get(),
+                       nullptr);
   });
   EXPECT_EQ(l.total, 1);
   EXPECT_EQ(l.named, 1);
   EXPECT_TRUE(all_close(dout.download(), want));
+  EXPECT_EQ(flag.record().position, cuda::kNoBadIndex);
+
+  const std::vector<int64_t> bad = {4, 0, 5, 1, -1, 3, 2};
+  DeviceBuffer<int64_t> dbad(bad);
+  cuda::index_select(dt, 1, dx.get(), outer, r, inner, dbad.get(), n, dout.get(), flag.buf.get(),
+                     nullptr);
+  const cuda::IndexCheck rec = flag.record();
+  EXPECT_EQ(rec.position, 2);
+  EXPECT_EQ(rec.value, 5);
+  EXPECT_EQ(rec.bound, r);
+  EXPECT_EQ(rec.dim, 1);
+  EXPECT_EQ(rec.kernel, cuda::CheckedKernel::IndexSelect);
+  try {
+    cpu::cpu_backend.index_select(dt, 1, x.data(), outer, r, inner, bad.data(), n, want.data());
+    ADD_FAILURE() << "the CPU took a bad index";
+  } catch (const IndexError& e) {
+    EXPECT_NE(std::string(e.what()).find("index_select: index 5 at position 2"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(CudaIndex, IndexSelectMatchesCpuForEveryElementSize) {

@@ -67,9 +67,16 @@ TEST_F(CudaTwoDevices, AProgramsOwnCudaSetDeviceDoesNotMisdirectEmber) {
   }).join();
 }
 
+// Peer to peer, ordered on both devices' streams, with no host wait.
 TEST_F(CudaTwoDevices, TensorsMoveBetweenDevices) {
   const Tensor a = arange(0, 12, 1, kFloat32).reshape({3, 4}).to(Device::cuda(0));
+  (void)zeros({1}, Device::cuda(1));  // cuda:1's backend exists (its set-up copies a record)
+  cudasim::reset_counters();
   const Tensor b = a.to(Device::cuda(1));
+  const cudasim::Counters c = cudasim::counters();
+  EXPECT_EQ(c.bytes_d2h + c.bytes_h2d, 0) << "the copy went through the host";
+  EXPECT_EQ(c.bytes_d2d, 12 * 4);
+  EXPECT_EQ(c.host_syncs, 0) << "a device-to-device copy made the host wait";
   EXPECT_EQ(b.device(), Device::cuda(1));
   EXPECT_EQ((b * 2.0).cpu().to_vector<float>(), (a * 2.0).cpu().to_vector<float>());
   const Tensor back = (b + 1.0).to(Device::cuda(0));

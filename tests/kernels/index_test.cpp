@@ -153,7 +153,7 @@ void check_index_select(DType dt) {
     index.push_back(0);  // a repeat
     const int64_t n = static_cast<int64_t>(index.size());
     std::vector<T> out(static_cast<size_t>(outer * n * inner));
-    cpu::cpu_backend.index_select(dt, x.data(), outer, r, inner, index.data(), n, out.data());
+    cpu::cpu_backend.index_select(dt, 1, x.data(), outer, r, inner, index.data(), n, out.data());
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < inner; ++j)
