@@ -4,6 +4,9 @@
 // (k = the row length for sort). The values' gradient is scattered back to the positions the
 // indices name: sort permutes, topk and kthvalue select, so every input element receives at
 // most one output's gradient.
+#include <cstdint>
+#include <limits>
+
 #include <ember/core/ops/op_utils.h>
 
 namespace ember {
@@ -20,9 +23,9 @@ struct Sorted {
 // The first k of x's order along `dim` (no autograd): values (unless !want_values) and
 // indices shaped like x with size k at `dim`.
 Sorted sort_kernel(const Tensor& x, int dim, int64_t k, bool descending, bool want_values) {
-  if (!x.device().is_cpu()) {
-    // No CUDA sort kernel yet: sort on the host and move the results back. This costs a
-    // round trip (and a sync), which only sort/topk/kthvalue users pay.
+  if (!x.device().is_cpu() && x.numel() > std::numeric_limits<int32_t>::max()) {
+    // Beyond CUB's 32-bit item count: sort on the host and move the results back (a round
+    // trip and a host wait, for tensors of over 2^31 elements only).
     NoGradGuard no_grad;
     Sorted host = sort_kernel(x.cpu(), dim, k, descending, want_values);
     return {want_values ? host.values.to(x.device()) : Tensor(), host.indices.to(x.device())};

@@ -33,7 +33,10 @@ bool eager_checks() {
 }
 
 CudaBackend::CudaBackend(int device, BlockAllocator& device_memory, BlockAllocator& pinned_memory)
-    : device_(device), stream_(current_stream(device)), staging_(device, pinned_memory) {
+    : device_(device),
+      stream_(current_stream(device)),
+      device_memory_(device_memory),
+      staging_(device, pinned_memory) {
   ensure_device(device_);
   // The checked kernels' record lives in device memory for the backend's lifetime. Its
   // pristine value sits in pinned memory that never changes, so the asynchronous copies
@@ -116,11 +119,6 @@ void CudaBackend::memcpy_from_peer(void* dst, Backend& src_backend, const void* 
 // device in use without switching this thread to each of them.
 void CudaBackend::synchronize() {
   wait();
-}
-
-void CudaBackend::sort(DType, const void*, void*, int64_t*, int64_t, int64_t, int64_t, int64_t,
-                       bool) {
-  throw DeviceError("sort is not implemented on the CUDA backend yet");
 }
 
 // When a checked kernel was queued since the last look, its record comes back in the same

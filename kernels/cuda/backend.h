@@ -77,6 +77,7 @@ class CudaBackend final : public Backend {
 
   const int device_;
   void* const stream_;
+  BlockAllocator& device_memory_;  // for the scratch of multi-pass kernels (sort)
   PinnedStaging staging_;
   IndexCheck* check_ = nullptr;            // device: the checked kernels' record
   IndexCheck* pristine_check_ = nullptr;   // pinned, never written after construction
