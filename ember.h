@@ -15,6 +15,7 @@
 #include <ember/core/shape.h>
 #include <ember/core/tensor.h>
 #include <ember/core/tensor_options.h>
+#include <ember/core/threads.h>
 #include <ember/nn/nn.h>
 #include <ember/optim/optim.h>
 #include <ember/data/data.h>
