@@ -1,8 +1,6 @@
 // Dataset, TensorDataset and Subset (dataset.h).
 #include <ember/data/dataset.h>
 
-#include <cstring>
-
 #include <ember/core/autograd/grad_mode.h>
 
 namespace ember::data {
@@ -13,35 +11,24 @@ void check_index(const char* op, int64_t index, int64_t size) {
               " is out of range for a dataset of size ", size);
 }
 
-// Rows of `src` (dim 0) at `indices`, as a new contiguous tensor (index_select on dim 0).
+// Rows of `src` (dim 0) at `indices`, as a new contiguous tensor: index_select's row copy
+// (a memcpy per run of consecutive rows on the CPU, one launch on a GPU).
 Tensor index_rows(const Tensor& src, std::span<const int64_t> indices) {
   EMBER_CHECK(src.defined() && src.dim() >= 1, ShapeError,
               "index_rows: source needs at least one dim");
   const int64_t rows = src.size(0);
   for (int64_t i : indices) check_index("index_rows", i, rows);
-  Shape shape = src.sizes();
-  shape[0] = static_cast<int64_t>(indices.size());
   NoGradGuard no_grad;
-  Tensor out = empty(shape, TensorOptions(src.dtype()).device(src.device()));
-  if (out.numel() == 0) return out;
-  if (src.device().is_cpu() && src.is_contiguous()) {
-    // The hot path: one memcpy per row, runs of consecutive indices merged into one.
-    const int64_t row_bytes = src.nbytes() / rows;
-    const auto* from = static_cast<const char*>(src.data_ptr());
-    auto* to = static_cast<char*>(out.data_ptr());
-    const size_t n = indices.size();
-    for (size_t i = 0; i < n;) {
-      size_t j = i + 1;
-      while (j < n && indices[j] == indices[j - 1] + 1) ++j;
-      std::memcpy(to + static_cast<int64_t>(i) * row_bytes, from + indices[i] * row_bytes,
-                  static_cast<size_t>(j - i) * static_cast<size_t>(row_bytes));
-      i = j;
-    }
-    return out;
+  const auto n = static_cast<int64_t>(indices.size());
+  if (n == 0) {
+    Shape shape = src.sizes();
+    shape[0] = 0;
+    return empty(shape, TensorOptions(src.dtype()).device(src.device()));
   }
-  for (size_t i = 0; i < indices.size(); ++i)
-    out.select(0, static_cast<int64_t>(i)).copy_(src.select(0, indices[i]));
-  return out;
+  // The caller's indices, viewed without a copy (index_select only reads them).
+  Tensor index = from_blob(const_cast<int64_t*>(indices.data()), {n}, kInt64);
+  if (!src.device().is_cpu()) index = index.to(src.device());
+  return index_select(src, 0, index);
 }
 
 }  // namespace

@@ -100,9 +100,40 @@ class ScatterAddBackward final : public Node {
 
 }  // namespace
 
+// The 1-D index along `dim` when `index` repeats it over every other dim and covers x whole
+// there (idx.unsqueeze(1).expand_as(x) along dim 0, say): gather then picks whole rows, as
+// index_select does. Undefined otherwise.
+Tensor expanded_line(const Tensor& x, int dim, const Tensor& index) {
+  if (x.dim() == 0 || index.dim() != x.dim() || index.size(dim) == 0) return {};
+  for (int d = 0; d < x.dim(); ++d) {
+    if (d == dim) continue;
+    if (index.size(d) != x.size(d) || (index.stride(d) != 0 && index.size(d) != 1)) return {};
+  }
+  Tensor line = index;
+  for (int d = x.dim() - 1; d >= 0; --d)
+    if (d != dim) line = line.select(d, 0);
+  return line;
+}
+
 Tensor gather(const Tensor& x, int dim_in, const Tensor& index_in) {
   detail::check_defined("gather", x);
   const int dim = detail::normalize_dim("gather", dim_in, x.dim());
+  if (x.device().is_cpu() && index_in.defined() && index_in.dtype() == kInt64 &&
+      index_in.device() == x.device()) {
+    // A broadcast row index on the CPU: copy whole rows instead of materialising the index
+    // (x.numel() int64s) and walking it. Checked here so a bad index names gather, at the
+    // position the general path would report (row i, first element: i * inner). A GPU runs
+    // the general kernel, whose device-side check names gather too.
+    if (const Tensor line = expanded_line(x, dim, index_in); line.defined()) {
+      const detail::ReduceGeometry g = detail::reduce_geometry(x.sizes(), dim);
+      const Tensor idx = detail::contiguous_data(line);
+      const auto* k = static_cast<const int64_t*>(idx.data_ptr());
+      for (int64_t i = 0; i < idx.numel(); ++i)
+        if (static_cast<uint64_t>(k[i]) >= static_cast<uint64_t>(g.r))
+          throw bad_index_error("gather", k[i], i * g.inner, dim, g.r);
+      return index_select(x, dim, idx);
+    }
+  }
   Tensor index = detail::contiguous_data(index_in);
   Layout xl = index_layout("gather", x, dim, index);
   const int64_t dim_size = x.dim() == 0 ? 1 : x.size(dim);

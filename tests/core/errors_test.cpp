@@ -75,6 +75,17 @@ TEST(Errors, GatherIndexOutOfRange) {
         gather(ones({2, 3}), 1, from_vector<int64_t>({0, -1, 1, 1}, Shape{2, 2}));
       },
       {"gather", "index -1"});
+  // A broadcast row index (the whole-row path) names gather and the first bad position of
+  // the full index, as the general path does.
+  for (const bool materialised : {false, true}) {
+    Tensor rows = from_vector<int64_t>({1, 5}).unsqueeze(1).expand({2, 3});
+    if (materialised) rows = rows.contiguous();
+    expect_error<IndexError>(
+        [&] {
+          gather(ones({4, 3}), 0, rows);
+        },
+        {"gather", "index 5", "position 3", "dim 0", "size 4"});
+  }
   expect_error<IndexError>([] { ones({2, 3}).select(0, 2); }, {"select", "index 2", "size 2"});
   expect_error<IndexError>([] { sum(ones({2, 3}), {2}); }, {"sum", "dim 2"});
 }

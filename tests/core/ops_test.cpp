@@ -120,6 +120,28 @@ TEST(Ops, GatherScatterAdd) {
   expect_near(out, {1, 0, 1, 0, 2, 0});
 }
 
+// A row index broadcast over the other dims (the whole-row copy path) against the same
+// index materialised (the general path), along dim 0 and dim 1, with duplicate rows.
+TEST(Ops, GatherWithBroadcastRowIndexMatchesMaterialised) {
+  Tensor a = arange(0, 24, 1, kFloat32).reshape({4, 6});
+  Tensor rows = from_vector<int64_t>({3, 0, 3});
+  Tensor by_rows = rows.unsqueeze(1).expand({3, 6});
+  EXPECT_EQ(by_rows.stride(1), 0);
+  EXPECT_EQ(gather(a, 0, by_rows).to_vector<float>(),
+            gather(a, 0, by_rows.contiguous()).to_vector<float>());
+  EXPECT_EQ(gather(a, 0, by_rows).to_vector<float>(), index_select(a, 0, rows).to_vector<float>());
+  Tensor cols = from_vector<int64_t>({5, 1});
+  Tensor by_cols = cols.unsqueeze(0).expand({4, 2});
+  EXPECT_EQ(gather(a, 1, by_cols).to_vector<float>(),
+            gather(a, 1, by_cols.contiguous()).to_vector<float>());
+  // Gradients: repeated rows add up on both paths.
+  Tensor x1 = a.clone().requires_grad_(true), x2 = a.clone().requires_grad_(true);
+  (gather(x1, 0, by_rows) * 2.0).sum().backward();
+  (gather(x2, 0, by_rows.contiguous()) * 2.0).sum().backward();
+  EXPECT_EQ(x1.grad().to_vector<float>(), x2.grad().to_vector<float>());
+  EXPECT_EQ(x1.grad().to_vector<float>()[18], 4.0f);  // row 3, gathered twice
+}
+
 TEST(Ops, ComparisonsAndWhere) {
   Tensor a = tensor({1, 2, 3});
   EXPECT_EQ(gt(a, 1.5).to_vector<bool>(), (std::vector<bool>{false, true, true}));

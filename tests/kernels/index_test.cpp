@@ -81,6 +81,30 @@ TEST(Gather, LargeParallel) {
   for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(out[r], double(r * cols + r % cols));
 }
 
+// gather along dim 0 over contiguous rows (the memcpy path): rows of equal indices, rows of
+// mixed indices, and an index narrower than x (each row a segment of x's row).
+TEST(Gather, Dim0RowsMatchNaive) {
+  const int64_t n = 7, c = 12, narrow = 9;
+  const std::vector<float> x = testing::random_vector<float>(n * c, 83);
+  const int64_t m = 5;
+  std::vector<int64_t> index(m * narrow);
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t j = 0; j < narrow; ++j)
+      index[r * narrow + j] = r == 2 ? (j * 3 + 1) % n : (r * 4 + 3) % n;  // row 2 is mixed
+  const Layout xl = make_layout({m, narrow}, {c, 1});
+  std::vector<float> out(m * narrow, -1.0f);
+  ASSERT_EQ(cpu::gather(kFloat32, 0, xl, n, x.data(), index.data(), out.data()), -1);
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t j = 0; j < narrow; ++j)
+      ASSERT_EQ(out[r * narrow + j], x[index[r * narrow + j] * c + j]) << r << "," << j;
+  // A bad index in a row of otherwise equal indices is still found, and nothing is written.
+  index[3 * narrow + 4] = n;
+  std::vector<float> untouched(m * narrow, -1.0f);
+  EXPECT_EQ(cpu::gather(kFloat32, 0, xl, n, x.data(), index.data(), untouched.data()),
+            3 * narrow + 4);
+  EXPECT_EQ(untouched, std::vector<float>(m * narrow, -1.0f));
+}
+
 TEST(Gather, ReportsFirstOutOfRange) {
   const std::vector<double> x = {1, 2, 3};
   std::vector<double> out(4, -7.0);
