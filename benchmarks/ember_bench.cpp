@@ -33,6 +33,10 @@
 
 #include "op_harness.h"
 
+#if defined(EMBER_BENCH_TORCH)
+#include <torch/torch.h>
+#endif
+
 using namespace ember;
 
 namespace {
@@ -193,8 +197,9 @@ std::vector<Case> harness_cases() {
 }
 
 // ---- --load: the CPU training recipe on a loaded machine --------------------------------
-// 784-256-10 MLP, ReLU, SGD 0.1, batch 256, batches by a shuffled DataLoader over 60000
-// synthetic images, loss.item() per step (the recipe ember compares with libtorch on).
+// 784-256-10 MLP, ReLU, SGD 0.1, batch 256, loss.item() per step, 60000 synthetic images;
+// batches by index_select of a shuffled permutation (the loop ember compares with libtorch
+// on), and for ember also by a shuffled DataLoader.
 
 // A child process spinning on a core until it is killed: the "other process" of a shared
 // machine.
@@ -219,96 +224,203 @@ class Spinner {
   pid_t pid_ = -1;
 };
 
+constexpr int64_t kLoadImages = 60000, kLoadBatch = 256;
+
+// Median step (batch assembly excluded) and epoch times of one configuration; for ember also
+// the epoch by a DataLoader, assembling each batch when read (workers 0) and one batch ahead
+// on a background thread (workers 1).
 struct LoadFigures {
-  double step_ms = 0, epoch_s = 0;
+  double step_ms = 0, epoch_s = 0, loader_epoch_s = 0, loader_ahead_epoch_s = 0;
 };
 
-LoadFigures time_recipe(int threads, int steps) {
-  kernels::cpu::set_num_threads(threads);
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Times `steps` training steps for the median step, then one epoch: step(batch(i)) for every
+// batch i. Assembling a batch is outside the step's time and inside the epoch's.
+template <class Batch, class Step, class NextBatch>
+LoadFigures time_loop(int steps, Step&& step, NextBatch&& batch) {
+  LoadFigures f;
+  std::vector<double> ms;
+  const int64_t batches = (kLoadImages + kLoadBatch - 1) / kLoadBatch;
+  for (int i = 0; i < steps; ++i) {
+    const Batch b = batch(i % batches);
+    const auto t0 = std::chrono::steady_clock::now();
+    step(b);
+    ms.push_back(1000 * seconds_since(t0));
+  }
+  std::sort(ms.begin(), ms.end());
+  f.step_ms = ms[ms.size() / 2];
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < batches; ++i) step(batch(i));
+  f.epoch_s = seconds_since(t0);
+  return f;
+}
+
+LoadFigures time_ember_recipe(int threads, int steps) {
+  set_num_threads(threads);
   manual_seed(0);
   nn::Sequential model;
   model.push_back(std::make_shared<nn::Linear>(784, 256));
   model.push_back(nn::ReLU());
   model.push_back(std::make_shared<nn::Linear>(256, 10));
   optim::SGD opt(model.parameters(), optim::SGDOptions(0.1));
-  static const data::TensorDataset images(randn({60000, 784}), randint(0, 10, {60000}));
-  data::DataLoader loader(images, data::DataLoaderOptions(256).shuffle(true).seed(1));
-  const auto step = [&](const data::Batch& b) {
-    Tensor loss = cross_entropy(model.forward(b.data), b.target);
+  static const data::TensorDataset images(randn({kLoadImages, 784}), randint(0, 10, {kLoadImages}));
+  const Tensor order = from_vector(data::randperm(kLoadImages, 1));
+  struct XY {
+    Tensor x, y;
+  };
+  const auto step = [&](const XY& b) {
+    Tensor loss = cross_entropy(model.forward(b.x), b.y);
     opt.zero_grad();
     loss.backward();
     opt.step();
     return loss.item<double>();
   };
-  LoadFigures f;
-  std::vector<double> ms;
-  auto it = loader.begin();
-  for (int i = 0; i < steps; ++i, ++it) {
-    if (it == loader.end()) it = loader.begin();
-    const data::Batch& b = *it;
+  const auto batch = [&](int64_t i) {
+    const Tensor rows =
+        order.narrow(0, i * kLoadBatch, std::min(kLoadBatch, kLoadImages - i * kLoadBatch));
+    return XY{index_select(images.data(), 0, rows), index_select(images.targets(), 0, rows)};
+  };
+  LoadFigures f = time_loop<XY>(steps, step, batch);
+  for (const int workers : {0, 1}) {
+    data::DataLoader loader(
+        images, data::DataLoaderOptions(kLoadBatch).shuffle(true).seed(1).workers(workers));
     const auto t0 = std::chrono::steady_clock::now();
-    step(b);
-    ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    for (const data::Batch& b : loader) step(XY{b.data, b.target});
+    (workers == 0 ? f.loader_epoch_s : f.loader_ahead_epoch_s) = seconds_since(t0);
   }
-  std::sort(ms.begin(), ms.end());
-  f.step_ms = ms[ms.size() / 2];
-  const auto t0 = std::chrono::steady_clock::now();
-  for (const data::Batch& b : loader) step(b);
-  f.epoch_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return f;
 }
 
+#if defined(EMBER_BENCH_TORCH)
+// libtorch's best configuration on a small machine: one intra-op thread, the GEMM threaded by
+// OpenBLAS (Debian's libtorch); set_num_threads(cores) is 2-5x slower.
+LoadFigures time_torch_recipe(int steps) {
+  torch::set_num_threads(1);
+  torch::manual_seed(0);
+  torch::nn::Sequential model(torch::nn::Linear(784, 256), torch::nn::ReLU(),
+                              torch::nn::Linear(256, 10));
+  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1));
+  static const torch::Tensor images = torch::randn({kLoadImages, 784});
+  static const torch::Tensor labels = torch::randint(0, 10, {kLoadImages}, torch::kLong);
+  const torch::Tensor order = torch::randperm(kLoadImages, torch::kLong);
+  struct XY {
+    torch::Tensor x, y;
+  };
+  const auto step = [&](const XY& b) {
+    torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(b.x), b.y);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    return loss.item<double>();
+  };
+  const auto batch = [&](int64_t i) {
+    const torch::Tensor rows =
+        order.narrow(0, i * kLoadBatch, std::min(kLoadBatch, kLoadImages - i * kLoadBatch));
+    return XY{torch::index_select(images, 0, rows), torch::index_select(labels, 0, rows)};
+  };
+  return time_loop<XY>(steps, step, batch);
+}
+#endif
+
 int run_load_benchmark(bool quick) {
-  const int default_threads = kernels::cpu::get_num_threads();
+  const int default_threads = get_num_threads();
   const int rounds = quick ? 1 : 3, steps = quick ? 50 : 200;
   std::printf(
-      "ember-bench --load: 784-256-10 MLP, SGD, batch 256, 60000 synthetic images;\n"
-      "  step: median of %d steps; epoch: one shuffled pass; busy: a child process\n"
-      "  spinning on one core. %d rounds, the configurations alternating; medians.\n\n",
+      "ember-bench --load: 784-256-10 MLP, SGD 0.1, batch 256, 60000 synthetic images, a\n"
+      "  shuffled permutation, loss.item() per step; step: median of %d steps (batch\n"
+      "  assembly excluded); epoch: one pass, batches by index_select; loader: by a shuffled\n"
+      "  DataLoader with 0 workers, and with 1 (the next batch assembled during the step);\n"
+      "  outside: the epoch's share outside the steps (1 - batches x step / epoch); busy: a\n"
+      "  child process spinning on one core. %d rounds, the configurations alternating;\n"
+      "  medians.\n\n",
       steps, rounds);
   struct Config {
     const char* machine;
-    int threads;
+    const char* who;
+    int threads;  // 0: libtorch
     std::vector<LoadFigures> runs;
   };
-  std::vector<Config> configs = {{"quiet", default_threads, {}},
-                                 {"quiet", 1, {}},
-                                 {"busy", default_threads, {}},
-                                 {"busy", 1, {}}};
+  std::vector<Config> configs;
+  for (const char* machine : {"quiet", "busy"}) {
+    configs.push_back({machine, "ember", default_threads, {}});
+    configs.push_back({machine, "ember", 1, {}});
+#if defined(EMBER_BENCH_TORCH)
+    configs.push_back({machine, "libtorch", 0, {}});
+#endif
+  }
   for (int r = 0; r < rounds; ++r) {
     for (Config& c : configs) {
       std::optional<Spinner> spinner;
       if (std::string(c.machine) == "busy") spinner.emplace();
-      c.runs.push_back(time_recipe(c.threads, steps));
+#if defined(EMBER_BENCH_TORCH)
+      if (c.threads == 0) {
+        c.runs.push_back(time_torch_recipe(steps));
+        continue;
+      }
+#endif
+      c.runs.push_back(time_ember_recipe(c.threads, steps));
     }
   }
-  kernels::cpu::set_num_threads(default_threads);
+  set_num_threads(default_threads);
   const auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
+  std::printf("%-7s %-9s %-28s %8s %8s %8s %9s %9s %8s\n", "machine", "", "threads", "step ms",
+              "epoch s", "outside", "loader 0", "loader 1", "outside");
+  const double steps_per_epoch = double(kLoadImages) / kLoadBatch;
   std::vector<LoadFigures> m;
-  std::printf("%-8s %8s %12s %10s\n", "machine", "threads", "step ms", "epoch s");
   for (const Config& c : configs) {
-    std::vector<double> st, ep;
+    std::vector<double> st, ep, le, la;
     for (const LoadFigures& f : c.runs) {
       st.push_back(f.step_ms);
       ep.push_back(f.epoch_s);
+      le.push_back(f.loader_epoch_s);
+      la.push_back(f.loader_ahead_epoch_s);
     }
-    m.push_back({median(st), median(ep)});
-    std::printf("%-8s %8d %12.3f %10.3f\n", c.machine, c.threads, m.back().step_ms,
-                m.back().epoch_s);
+    m.push_back({median(st), median(ep), median(le), median(la)});
+    const LoadFigures& f = m.back();
+    const std::string threads =
+        c.threads == 0 ? "1 intra-op + OpenBLAS's own" : std::to_string(c.threads);
+    const auto outside = [&](double epoch_s) {
+      return 100 * (1 - steps_per_epoch * f.step_ms / 1000 / epoch_s);
+    };
+    std::printf("%-7s %-9s %-28s %8.3f %8.3f %7.0f%%", c.machine, c.who, threads.c_str(), f.step_ms,
+                f.epoch_s, outside(f.epoch_s));
+    if (c.threads == 0)
+      std::printf(" %9s %9s %8s\n", "-", "-", "-");
+    else
+      std::printf(" %9.3f %9.3f %7.0f%%\n", f.loader_epoch_s, f.loader_ahead_epoch_s,
+                  outside(f.loader_ahead_epoch_s));
   }
+  const size_t per_machine = configs.size() / 2;
+  const LoadFigures &quiet = m[0], &quiet1 = m[1], &busy = m[per_machine],
+                    &busy1 = m[per_machine + 1];
   std::printf(
-      "\nratios (default threads / 1 thread): quiet step %.2f, epoch %.2f; busy step %.2f, "
-      "epoch %.2f\n",
-      m[0].step_ms / m[1].step_ms, m[0].epoch_s / m[1].epoch_s, m[2].step_ms / m[3].step_ms,
-      m[2].epoch_s / m[3].epoch_s);
-  std::printf("busy / quiet, default threads: step %.2f, epoch %.2f\n", m[2].step_ms / m[0].step_ms,
-              m[2].epoch_s / m[0].epoch_s);
-  std::printf("epoch outside the steps (epoch - steps x step time), quiet: %.0f%%\n",
-              100.0 * (m[0].epoch_s - (60000.0 / 256) * m[0].step_ms / 1000) / m[0].epoch_s);
+      "\nember, default threads / 1 thread: quiet step %.2f, epoch %.2f; busy step %.2f, "
+      "epoch %.2f (target when busy: <= 1.25)\n",
+      quiet.step_ms / quiet1.step_ms, quiet.epoch_s / quiet1.epoch_s, busy.step_ms / busy1.step_ms,
+      busy.epoch_s / busy1.epoch_s);
+  std::printf("ember, busy / quiet, default threads: step %.2f, epoch %.2f\n",
+              busy.step_ms / quiet.step_ms, busy.epoch_s / quiet.epoch_s);
+  std::printf(
+      "ember, the DataLoader's epoch outside the steps, quiet: %.0f%% with 0 workers, %.0f%% "
+      "with 1 (target <= 10%%)\n",
+      100 * (1 - steps_per_epoch * quiet.step_ms / 1000 / quiet.loader_epoch_s),
+      100 * (1 - steps_per_epoch * quiet.step_ms / 1000 / quiet.loader_ahead_epoch_s));
+#if defined(EMBER_BENCH_TORCH)
+  const LoadFigures &torch_quiet = m[2], &torch_busy = m[per_machine + 2];
+  std::printf(
+      "ember (default threads) / libtorch: quiet step %.2f, epoch %.2f (target <= 0.67); "
+      "busy step %.2f, epoch %.2f (target <= 1)\n",
+      quiet.step_ms / torch_quiet.step_ms, quiet.epoch_s / torch_quiet.epoch_s,
+      busy.step_ms / torch_busy.step_ms, busy.epoch_s / torch_busy.epoch_s);
+#else
+  std::printf("(no libtorch rows: configure with -DEMBER_BENCH_TORCH=ON and libtorch-dev)\n");
+#endif
   return 0;
 }
 
@@ -364,7 +476,7 @@ int main(int argc, char** argv) {
   const int size_width = ops ? 56 : 30;
   const Budget budget = quick ? Budget{5, 3, 30} : Budget{20, 7, 300};
 
-  std::printf("ember-bench  CPU: %d threads, GEMM via %s\n", kernels::cpu::get_num_threads(),
+  std::printf("ember-bench  CPU: %d threads, GEMM via %s\n", get_num_threads(),
               kernels::cpu::gemm_backend_name());
   if (gpu.device)
     std::printf("             %s: %s\n", gpu.simulated ? "cudasim" : "GPU", gpu.name.c_str());

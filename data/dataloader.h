@@ -12,6 +12,13 @@
 //
 // Batches come from Dataset::get_batch, so tensor-backed datasets (TensorDataset, MNIST,
 // Subsets of them) copy whole rows with memcpy instead of stacking single examples.
+//
+// workers(n), as in libtorch's DataLoaderOptions: n background threads assemble the next n
+// batches while the caller trains on the current one. Batches still arrive in order and are
+// the same tensors as with workers(0) (the default: each batch assembled when dereferenced),
+// so results stay bit-identical for a seed. An error in get_batch is thrown where the batch
+// is dereferenced. With workers, get_batch runs on those threads, concurrently with the
+// caller: the built-in datasets allow it; a Dataset of your own must too.
 #pragma once
 
 #include <concepts>
@@ -45,18 +52,28 @@ class DataLoaderOptions {
     seed_ = v;
     return *this;
   }
+  DataLoaderOptions& workers(int v) {
+    workers_ = v;
+    return *this;
+  }
 
   int64_t batch_size() const { return batch_size_; }
   bool shuffle() const { return shuffle_; }
   bool drop_last() const { return drop_last_; }
   const std::optional<uint64_t>& seed() const { return seed_; }
+  int workers() const { return workers_; }
 
  private:
   int64_t batch_size_ = 64;
   bool shuffle_ = false;
   bool drop_last_ = false;  // drop the last batch when it is smaller than batch_size
   std::optional<uint64_t> seed_;
+  int workers_ = 0;  // background threads assembling the next batches; 0: none
 };
+
+namespace detail {
+class BatchPrefetcher;
+}
 
 class DataLoader {
  public:
@@ -79,12 +96,17 @@ class DataLoader {
    private:
     friend class DataLoader;
     Iterator(const DataLoader* loader, std::shared_ptr<const std::vector<int64_t>> order,
-             int64_t batch)
-        : loader_(loader), order_(std::move(order)), batch_(batch) {}
+             int64_t batch, std::shared_ptr<detail::BatchPrefetcher> prefetcher = nullptr)
+        : loader_(loader),
+          order_(std::move(order)),
+          batch_(batch),
+          prefetcher_(std::move(prefetcher)) {}
 
     const DataLoader* loader_ = nullptr;
     std::shared_ptr<const std::vector<int64_t>> order_;  // this epoch's index order
     int64_t batch_ = 0;
+    // The epoch's worker threads (workers > 0), shared by copies of this iterator.
+    std::shared_ptr<detail::BatchPrefetcher> prefetcher_;
     mutable bool loaded_ = false;
     mutable Batch current_;
   };
@@ -95,6 +117,8 @@ class DataLoader {
 
   // Batches per epoch: ceil(n / batch_size), or floor with drop_last.
   int64_t size() const;
+  // Batch `batch` of an epoch visiting `order`, assembled on the calling thread.
+  Batch load_batch(const std::vector<int64_t>& order, int64_t batch) const;
   const Dataset& dataset() const { return *dataset_; }
   const DataLoaderOptions& options() const { return options_; }
   uint64_t seed() const { return seed_; }

@@ -1,8 +1,9 @@
 // TensorDataset, Subset, DataLoader (batching, drop_last, seeded shuffling, the stacking
-// and gathering paths agreeing), randperm and k-fold splits.
+// and gathering paths agreeing, background workers), randperm and k-fold splits.
 #include <algorithm>
 #include <numeric>
 #include <set>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -167,6 +168,70 @@ TEST(DataLoader, BatchesAreCopies) {
     d.fill_(-1.0);
   }
   EXPECT_EQ(ds.get(0).data.to_vector<float>(), (std::vector<float>{0.f, 0.5f, 0.25f}));
+}
+
+// Background workers hand out the same batches, in the same order, as the inline loader:
+// every batch of two shuffled epochs, through the row-copy path and the stacking path.
+TEST(DataLoader, WorkersGiveTheSameBatches) {
+  for (const int workers : {1, 3}) {
+    DataLoader inline_loader(make_dataset(53), DataLoaderOptions(8).shuffle(true).seed(5));
+    DataLoader ahead(make_dataset(53), DataLoaderOptions(8).shuffle(true).seed(5).workers(workers));
+    DataLoader stacked(SlowDataset(53),
+                       DataLoaderOptions(8).shuffle(true).seed(5).workers(workers));
+    for (int epoch = 0; epoch < 2; ++epoch) {
+      const Idx expected = epoch_targets(inline_loader);
+      EXPECT_EQ(epoch_targets(ahead), expected) << workers << " workers, epoch " << epoch;
+      EXPECT_EQ(epoch_targets(stacked), expected) << workers << " workers, epoch " << epoch;
+    }
+  }
+  EXPECT_THROW(DataLoader(make_dataset(4), DataLoaderOptions(2).workers(-1)), ValueError);
+}
+
+// Skipping batches without reading them, reading a copied iterator's batch again, and
+// leaving an epoch early all work with workers.
+TEST(DataLoader, WorkersFollowTheIterator) {
+  DataLoader loader(make_dataset(40), DataLoaderOptions(4).workers(2));
+  auto it = loader.begin();
+  EXPECT_EQ(it->target.to_vector<int64_t>(), (Idx{0, 1, 2, 3}));
+  auto first = it;
+  ++it;
+  ++it;
+  ++it;  // batches 1 and 2 never read
+  EXPECT_EQ(it->target.to_vector<int64_t>(), (Idx{12, 13, 14, 15}));
+  ++first;  // batch 1, already passed: assembled again
+  EXPECT_EQ(first->target.to_vector<int64_t>(), (Idx{4, 5, 6, 7}));
+  ++it;
+  EXPECT_EQ(it->target.to_vector<int64_t>(), (Idx{16, 17, 18, 19}));
+  for (const Batch& b : loader) {  // a new epoch, left after one batch
+    EXPECT_EQ(b.target.size(0), 4);
+    break;
+  }
+}
+
+// A Dataset whose batch 2 fails: the error reaches the caller where that batch is read.
+TEST(DataLoader, WorkerErrorsAreThrownAtTheBatch) {
+  class Failing : public Dataset {
+   public:
+    Example get(int64_t i) const override {
+      EMBER_CHECK(i != 9, IOError, "Failing: example ", i, " is unreadable");
+      return {full({2}, static_cast<double>(i)), Tensor()};
+    }
+    int64_t size() const override { return 16; }
+  };
+  DataLoader loader(Failing(), DataLoaderOptions(4).workers(2));
+  auto it = loader.begin();
+  EXPECT_EQ(it->data.size(0), 4);
+  ++it;
+  EXPECT_EQ(it->data.size(0), 4);
+  ++it;
+  try {
+    (void)*it;
+    ADD_FAILURE() << "no error for the unreadable example";
+  } catch (const IOError& e) {
+    EXPECT_NE(std::string(e.what()).find("example 9 is unreadable"), std::string::npos);
+  }
+  ++it;
+  EXPECT_EQ(it->data.to_vector<float>()[0], 12.0f);
 }
 
 TEST(Subset, MapsIndices) {
