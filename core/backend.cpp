@@ -112,6 +112,13 @@ CachingAllocator& device_allocator(Device device) {
   return cuda_device(device).allocator;
 }
 
+CachingAllocator* device_allocator_if_used(Device device) {
+  if (device.is_cpu()) return &cpu_caching_allocator();
+  if (device.index < 0 || device.index >= kMaxCudaDevices) return nullptr;
+  CudaDevice* d = g_cuda_devices[device.index].load(std::memory_order_acquire);
+  return d != nullptr ? &d->allocator : nullptr;
+}
+
 void* device_allocate(Device device, size_t nbytes) {
   if (device.is_cpu()) [[likely]]
     return cpu_caching_allocator().allocate(nbytes);

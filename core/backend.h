@@ -31,6 +31,8 @@ Backend* backend_if_used(Device device);
 
 // The caching allocator of `device`'s memory (throws as backend() does).
 CachingAllocator& device_allocator(Device device);
+// The same if something has used the device already, else nullptr (creates nothing).
+CachingAllocator* device_allocator_if_used(Device device);
 // A block of `device`'s memory for its backend's stream, and its release.
 void* device_allocate(Device device, size_t nbytes);
 void device_deallocate(Device device, void* ptr);

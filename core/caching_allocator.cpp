@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <iterator>
 #include <limits>
 #include <mutex>
@@ -429,8 +430,12 @@ struct CachingAllocator::Impl {
                         "' even after releasing cached blocks; ", stats_string_locked()));
   }
 
+  // Frees every free whole segment. A raw free that fails (on a GPU, an earlier kernel's
+  // fault surfacing at cudaFree, which frees the memory all the same) stops neither the
+  // others nor the accounting: the first error is rethrown once all are done.
   void release_free_segments() {
     unpark_all();
+    std::exception_ptr first_error;
     for (BlockPool* pool : {&small_pool, &large_pool}) {
       for (auto it = pool->blocks.begin(); it != pool->blocks.end();) {
         Block* block = *it;
@@ -439,12 +444,19 @@ struct CachingAllocator::Impl {
           continue;
         }
         it = pool->erase(it);
-        raw.raw_free(block->ptr, block->size);
+        void* const ptr = block->ptr;
+        const size_t size = block->size;
         ++stats.raw_free_calls;
-        stats.reserved_bytes -= static_cast<int64_t>(block->size);
+        stats.reserved_bytes -= static_cast<int64_t>(size);
         arena.recycle(block);
+        try {
+          raw.raw_free(ptr, size);
+        } catch (...) {
+          if (!first_error) first_error = std::current_exception();
+        }
       }
     }
+    if (first_error) std::rethrow_exception(first_error);
   }
 
   std::string stats_string_locked() const {
@@ -479,7 +491,10 @@ CachingAllocator::CachingAllocator(RawAllocator& raw, CachingAllocatorConfig con
 // the allocator, and freeing memory under it would turn a leak into a crash.
 CachingAllocator::~CachingAllocator() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  impl_->release_free_segments();
+  try {
+    impl_->release_free_segments();
+  } catch (...) {  // nobody is left to tell, and a throwing destructor would terminate
+  }
 }
 
 void* CachingAllocator::allocate(size_t nbytes, StreamId stream) {

@@ -19,8 +19,18 @@ namespace ember {
 namespace cuda {
 namespace {
 
-CachingAllocator& allocator_of(int device) {
-  return device_allocator(Device::cuda(device));
+// cuda:device's allocator if something has used the device, else nullptr: a query about an
+// unused GPU answers zero rather than creating its context, stream and memory. A device that
+// does not exist throws as backend() does.
+CachingAllocator* allocator_if_used(int device) {
+  if (CachingAllocator* a = device_allocator_if_used(Device::cuda(device))) return a;
+  if (device < 0 || device >= device_count()) (void)backend(Device::cuda(device));  // throws
+  return nullptr;
+}
+
+AllocatorStats stats_of(int device) {
+  const CachingAllocator* a = allocator_if_used(device);
+  return a != nullptr ? a->stats() : AllocatorStats{};
 }
 
 }  // namespace
@@ -64,19 +74,19 @@ void synchronize() {
 }
 
 int64_t memory_allocated(int device) {
-  return allocator_of(device).stats().allocated_bytes;
+  return stats_of(device).allocated_bytes;
 }
 
 int64_t max_memory_allocated(int device) {
-  return allocator_of(device).stats().peak_allocated_bytes;
+  return stats_of(device).peak_allocated_bytes;
 }
 
 int64_t memory_reserved(int device) {
-  return allocator_of(device).stats().reserved_bytes;
+  return stats_of(device).reserved_bytes;
 }
 
 void reset_peak_memory_stats(int device) {
-  allocator_of(device).reset_peak_stats();
+  if (CachingAllocator* a = allocator_if_used(device)) a->reset_peak_stats();
 }
 
 namespace {
@@ -106,7 +116,9 @@ NoStaging& staging_of(int device) {
 }  // namespace
 
 void empty_cache(int device) {
-  allocator_of(device).empty_cache();
+  CachingAllocator* a = allocator_if_used(device);
+  if (a == nullptr) return;  // nothing is cached on an unused device
+  a->empty_cache();
 #if defined(EMBER_WITH_CUDA)
   staging_of(device).release_idle();
 #endif
@@ -118,19 +130,25 @@ void set_staging_limit(int64_t bytes, int device) {
 }
 
 int64_t staging_limit(int device) {
+#if defined(EMBER_WITH_CUDA)
+  if (allocator_if_used(device) == nullptr)
+    return static_cast<int64_t>(kernels::cuda::PinnedStaging::initial_limit());
+#endif
   return static_cast<int64_t>(staging_of(device).limit());
 }
 
 int64_t staging_bytes(int device) {
+  if (allocator_if_used(device) == nullptr) return 0;
   return static_cast<int64_t>(staging_of(device).held_bytes());
 }
 
 int64_t max_staging_bytes(int device) {
+  if (allocator_if_used(device) == nullptr) return 0;
   return static_cast<int64_t>(staging_of(device).peak_held_bytes());
 }
 
 AllocatorStats memory_stats(int device) {
-  return allocator_of(device).stats();
+  return stats_of(device);
 }
 
 // Eager checks only change what the CUDA backend does; a build without one just keeps the flag.
@@ -158,8 +176,10 @@ bool eager_checks() {
 
 int64_t host_syncs(int device) {
 #if defined(EMBER_WITH_CUDA)
-  if (device >= 0 && device < device_count())
-    return static_cast<kernels::cuda::CudaBackend&>(backend(Device::cuda(device))).host_syncs();
+  if (device >= 0 && device < device_count()) {
+    Backend* b = backend_if_used(Device::cuda(device));  // an unused device has waited for nothing
+    return b != nullptr ? static_cast<kernels::cuda::CudaBackend*>(b)->host_syncs() : 0;
+  }
 #endif
   (void)device;
   return 0;

@@ -542,7 +542,10 @@ cudaError_t copy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, 
       return Outcome{};
     });
   } else if (!dst_dev && !src_dev) {
-    move();  // host to host: nothing for the device to do
+    // Host to host is synchronous for the host but still in stream order: a pinned buffer may
+    // be the target of a copy queued earlier on the stream, so that work runs first.
+    err = flush_stream(stream);
+    move();
   } else {
     err = submit(stream, move);
     // Into pageable memory the runtime returns only once the bytes have arrived.
@@ -685,6 +688,10 @@ bool unregister_subblock_guard(void* ptr) {
   }
   auto check = [lo, ptr] {
     auto it = mem().sub_blocks.find(lo);
+    if (it == mem().sub_blocks.end()) {  // the queue ran the free before the registration
+      return Outcome{cudaErrorUnknown,
+                     strprintf("cudasim: internal: no guard record for the block at %p", ptr)};
+    }
     std::string damage;
     {
       DeviceAccess access(ptr);

@@ -7,6 +7,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <set>
 
 #include "cudasim/memory.h"
@@ -25,7 +26,10 @@ struct CUevent_st {
   bool recorded = false;  // cudaEventRecord was called
   uint64_t seq = 0;       // the submission that completes the record
   bool told_not_ready = false;
-  std::chrono::steady_clock::time_point when;
+  // When the latest record ran. Shared with that queued record, so destroying the event (which
+  // a GPU also defers until the record completes) neither waits nor leaves it a dangling write.
+  std::shared_ptr<std::chrono::steady_clock::time_point> when =
+      std::make_shared<std::chrono::steady_clock::time_point>();
 };
 
 namespace cudasim::detail {
@@ -356,8 +360,9 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   }
   event->recorded = true;
   event->told_not_ready = false;
-  const cudaError_t err = submit(stream, [event] {
-    event->when = std::chrono::steady_clock::now();
+  event->when = std::make_shared<std::chrono::steady_clock::time_point>();
+  const cudaError_t err = submit(stream, [when = event->when] {
+    *when = std::chrono::steady_clock::now();
     return Outcome{};
   });
   event->seq = last_submission();
@@ -398,7 +403,7 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) 
   if (!has_run(start->seq) || !has_run(end->seq)) {
     return set_error(cudaErrorNotReady, "cudaEventElapsedTime: an event has not completed");
   }
-  *ms = std::chrono::duration<float, std::milli>(end->when - start->when).count();
+  *ms = std::chrono::duration<float, std::milli>(*end->when - *start->when).count();
   return cudaSuccess;
 }
 
@@ -407,11 +412,9 @@ cudaError_t cudaEventDestroy(cudaEvent_t event) {
   if (event == nullptr || handles().events.count(event) == 0) {
     return set_error(cudaErrorInvalidResourceHandle, "cudaEventDestroy: not a live event");
   }
-  // The queued record writes into the event: let it run first (a GPU defers the release).
-  const cudaError_t err = event->recorded ? flush_through(event->seq) : cudaSuccess;
+  // No wait: a queued record writes only into its own `when`, which it shares.
   handles().events.erase(event);
   delete event;
-  if (err != cudaSuccess) return err;
   return cudaSuccess;
 }
 

@@ -589,8 +589,10 @@ cudaError_t launch(const char* name, dim3 grid, dim3 block, size_t dynamic_smem,
   ++c.kernel_launches;
   ++c.launches_by_kernel[kernel];
   const uint64_t number = next_launch_number();
-  return submit(stream, [=, config = std::move(config), body = std::move(body)] {
-    return run_launch(kernel, config, grid, block, dynamic_smem, device, number, body);
+  // The name is copied: a deferred launch may run after the caller's string is gone.
+  return submit(stream, [=, kernel = std::string(kernel), config = std::move(config),
+                         body = std::move(body)] {
+    return run_launch(kernel.c_str(), config, grid, block, dynamic_smem, device, number, body);
   });
 }
 

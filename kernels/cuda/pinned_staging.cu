@@ -9,9 +9,7 @@
 #include <ember/kernels/cuda/memory.h>
 
 namespace ember::kernels::cuda {
-namespace {
-
-size_t limit_from_environment() {
+size_t PinnedStaging::initial_limit() {
   const char* env = std::getenv("EMBER_CUDA_STAGING_MB");
   if (env == nullptr || *env == '\0') return PinnedStaging::kDefaultLimit;
   char* end = nullptr;
@@ -24,10 +22,8 @@ size_t limit_from_environment() {
   return static_cast<size_t>(mb * (1 << 20));
 }
 
-}  // namespace
-
 PinnedStaging::PinnedStaging(int device, BlockAllocator& pinned)
-    : device_(device), pinned_(pinned), limit_(limit_from_environment()) {}
+    : device_(device), pinned_(pinned), limit_(initial_limit()) {}
 
 size_t PinnedStaging::chunk_bytes() const {
   return std::min(kMaxChunk, limit() / 2);
@@ -44,8 +40,20 @@ void* PinnedStaging::acquire(size_t nbytes) {
   reclaim_completed();
   EMBER_CHECK(nbytes <= chunk_bytes(), ValueError, "pinned staging: a block of ", nbytes,
               " bytes exceeds the chunk size of ", chunk_bytes());
+  // Only blocks whose copies are queued can be waited for; blocks still being filled count
+  // towards the limit but are not waited on (that would wait for this very caller).
   while (!pending_.empty() && held_ + nbytes > limit()) wait_for_oldest();
-  void* ptr = pinned_.allocate(nbytes);
+  void* ptr = nullptr;
+  for (;;) {
+    try {
+      ptr = pinned_.allocate(nbytes);
+      break;
+    } catch (const OutOfMemoryError&) {
+      // The host is short of pinned memory: a block coming back from a finished copy may do.
+      if (pending_.empty()) throw;
+      wait_for_oldest();
+    }
+  }
   held_ += nbytes;
   peak_held_ = std::max(peak_held_, held_);
   return ptr;
@@ -60,14 +68,27 @@ void PinnedStaging::release_now(void* ptr, size_t nbytes) {
 void PinnedStaging::release_after_copy(void* ptr, size_t nbytes, void* stream) {
   std::lock_guard<std::mutex> lock(mutex_);
   void* event = nullptr;
-  if (free_events_.empty()) {
-    ensure_device(device_);
-    event = event_create(/*timing=*/false);
-  } else {
-    event = free_events_.back();
-    free_events_.pop_back();
+  try {
+    if (free_events_.empty()) {
+      ensure_device(device_);
+      event = event_create(/*timing=*/false);
+    } else {
+      event = free_events_.back();
+      free_events_.pop_back();
+    }
+    event_record(event, stream);
+  } catch (...) {
+    // No event marks the copy's end: wait for the whole stream instead (an error there is
+    // the device's, already on its way to the caller), then give the block back.
+    if (event != nullptr) free_events_.push_back(event);
+    try {
+      stream_synchronize(stream);
+    } catch (...) {
+    }
+    pinned_.deallocate(ptr);
+    held_ -= nbytes;
+    throw;
   }
-  event_record(event, stream);
   pending_.push_back({ptr, nbytes, event});
 }
 

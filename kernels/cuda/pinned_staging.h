@@ -34,6 +34,10 @@ class PinnedStaging {
   // Blocks come from `pinned` (a pool over pinned host memory, shared by every device).
   PinnedStaging(int device, BlockAllocator& pinned);
 
+  // The limit a new staging starts with: EMBER_CUDA_STAGING_MB, else kDefaultLimit. Throws
+  // ValueError for a malformed or out-of-range value.
+  static size_t initial_limit();
+
   // The most one acquire may ask for: min(4 MiB, limit / 2).
   size_t chunk_bytes() const;
   size_t limit() const { return limit_.load(std::memory_order_relaxed); }

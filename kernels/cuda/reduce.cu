@@ -270,9 +270,12 @@ void* scratch_for(int device, size_t nbytes) {
   EMBER_CHECK(device >= 0 && device < static_cast<int>(s.ptr.size()), DeviceError,
               "reduce: CUDA device ", device, " is out of range");
   if (s.bytes[device] < nbytes) {
-    if (s.ptr[device] != nullptr) EMBER_CUDA_CHECK(cudaFree(s.ptr[device]));
+    // Forgotten before the free: cudaFree may report an earlier kernel's fault after freeing,
+    // and a kept pointer would then be freed twice.
+    void* const old = s.ptr[device];
     s.ptr[device] = nullptr;
     s.bytes[device] = 0;
+    if (old != nullptr) EMBER_CUDA_CHECK(cudaFree(old));
     const size_t grown = nbytes < 4096 ? 4096 : nbytes;
     EMBER_CUDA_CHECK(cudaMalloc(&s.ptr[device], grown));
     s.bytes[device] = grown;

@@ -13,6 +13,7 @@
 #include <cub/cub.cuh>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstring>
@@ -117,12 +118,11 @@ void CudaBackend::sort(DType dt, const void* x, void* values, int64_t* indices, 
           if (p != nullptr) memory.deallocate(p);
       }
     } buffers{device_memory_};
-    const size_t sizes[6] = {n * sizeof(K),
-                             n * sizeof(K),
-                             n * sizeof(int64_t),
-                             n * sizeof(int64_t),
+    const size_t sizes[6] = {n * sizeof(K), n * sizeof(K), n * sizeof(int64_t), n * sizeof(int64_t),
                              (static_cast<size_t>(segments) + 1) * sizeof(int),
-                             temp_bytes};
+                             // Never null: CUB takes a null temp pointer for a size query
+                             // and would sort nothing.
+                             std::max<size_t>(temp_bytes, 1)};
     for (int b = 0; b < 6; ++b) buffers.ptr[b] = device_memory_.allocate(sizes[b], tag);
     auto* keys_in = static_cast<K*>(buffers.ptr[0]);
     auto* keys_out = static_cast<K*>(buffers.ptr[1]);

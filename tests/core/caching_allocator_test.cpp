@@ -251,6 +251,39 @@ TEST(CachingAllocatorTest, EmptyCacheReleasesOnlyFreeSegments) {
   EXPECT_TRUE(raw.live.empty());
 }
 
+// Frees the memory and then reports an error, as cudaFree does when an earlier kernel
+// faulted: the first such free throws.
+class ErrorAfterFreeRawAllocator : public CountingRawAllocator {
+ public:
+  void raw_free(void* ptr, size_t nbytes) override {
+    CountingRawAllocator::raw_free(ptr, nbytes);
+    if (throw_next) {
+      throw_next = false;
+      throw CudaError("cudaFree: an illegal memory access was encountered");
+    }
+  }
+  bool throw_next = true;
+};
+
+TEST(CachingAllocatorTest, AFailingRawFreeStillFreesAndAccountsEverySegment) {
+  ErrorAfterFreeRawAllocator raw;
+  CachingAllocator alloc(raw);
+  alloc.deallocate(alloc.allocate(1000));
+  alloc.deallocate(alloc.allocate(6 * kMiB));
+  EXPECT_THROW(alloc.empty_cache(), CudaError);
+  EXPECT_EQ(raw.free_calls, 2) << "the error stopped the other free";
+  EXPECT_TRUE(raw.live.empty());
+  EXPECT_EQ(alloc.stats().reserved_bytes, 0);
+  EXPECT_EQ(alloc.stats().raw_free_calls, 2);
+  alloc.empty_cache();  // nothing left, nothing freed twice
+  EXPECT_EQ(raw.free_calls, 2);
+  {
+    ErrorAfterFreeRawAllocator raw2;
+    CachingAllocator doomed(raw2);
+    doomed.deallocate(doomed.allocate(1000));
+  }  // the destructor's failing free neither throws nor terminates
+}
+
 TEST(CachingAllocatorTest, StatsTrackAllocatedPeakAndReserved) {
   CountingRawAllocator raw;
   CachingAllocator alloc(raw);

@@ -49,6 +49,28 @@ TEST_F(CudaTwoDevices, SynchronizeWaitsOnlyForDevicesInUse) {
   EXPECT_FALSE(cudasim::has_context(1)) << "cuda::synchronize() created a backend on cuda:1";
 }
 
+// Memory and staging queries, and empty_cache, about a GPU nothing has used answer from
+// defaults: they create no backend (context, stream, memory) there.
+TEST_F(CudaTwoDevices, QueriesAboutAnUnusedDeviceCreateNothing) {
+  if (cudasim::device_count() < 3) cudasim::set_device_count(3);
+  const int unused = 2;  // no other test in this file touches cuda:2
+  cudasim::forget_contexts();
+  std::thread([] {
+    EXPECT_EQ(cuda::memory_allocated(unused), 0);
+    EXPECT_EQ(cuda::max_memory_allocated(unused), 0);
+    EXPECT_EQ(cuda::memory_reserved(unused), 0);
+    EXPECT_EQ(cuda::memory_stats(unused).raw_alloc_calls, 0);
+    cuda::reset_peak_memory_stats(unused);
+    cuda::empty_cache(unused);
+    EXPECT_EQ(cuda::staging_bytes(unused), 0);
+    EXPECT_EQ(cuda::max_staging_bytes(unused), 0);
+    EXPECT_GT(cuda::staging_limit(unused), 0);
+    EXPECT_EQ(cuda::host_syncs(unused), 0);
+  }).join();
+  EXPECT_FALSE(cudasim::has_context(unused)) << "a query created a backend on cuda:2";
+  EXPECT_THROW(cuda::memory_allocated(7), DeviceError);  // a device that does not exist
+}
+
 // The program switches devices behind ember's back; ember's next allocation and kernels for a
 // cuda:0 tensor must still go to GPU 0. (If memory were allocated on GPU 1, the kernel on GPU
 // 0 would fault on it; if the kernel were sent while GPU 1 is current, the launch would fail.)

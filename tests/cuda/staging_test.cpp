@@ -67,6 +67,20 @@ TEST_F(CudaStaging, AGpuBoundLoopWaitsInsteadOfPinningMore) {
   EXPECT_GE(cuda::host_syncs() - syncs, 1) << "the full staging waited for the GPU";
 }
 
+// The host runs short of pinned memory below the staging limit: staging waits for a queued
+// copy to finish and reuses its block instead of failing.
+TEST_F(CudaStaging, ShortOfPinnedMemoryStagingWaitsForAQueuedCopy) {
+  cuda::set_staging_limit(64 * kMiB);
+  cuda::empty_cache();
+  cudasim::set_deferred(true);
+  // Room for one 4 MiB chunk beyond what is pinned now, though the limit allows sixteen.
+  cudasim::set_pinned_memory_limit(cudasim::pinned_bytes() + 5 * kMiB);
+  const Tensor batch = full({1024 * 1024}, 2.0);  // 4 MiB: one chunk
+  Tensor total = zeros({1024 * 1024}, kCuda);
+  for (int step = 0; step < 6; ++step) total = total + batch.to(kCuda);
+  EXPECT_EQ(total.sum().item<float>(), 6.0f * 2.0f * 1024 * 1024);
+}
+
 TEST_F(CudaStaging, TheLimitIsCheckedAndIdlePinnedMemoryIsReleased) {
   EXPECT_THROW(cuda::set_staging_limit(1000), ValueError);
   EXPECT_THROW(cuda::set_staging_limit(-1), ValueError);

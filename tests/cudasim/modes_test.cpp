@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "cudasim/counters.h"
 #include "cudasim/memory.h"
 #include "cudasim/modes.h"
 #include "sim_test_util.h"
@@ -137,6 +138,46 @@ TEST_F(CudasimDeferred, QueriesSayNotReadyOnceThenTheWorkRuns) {
   EXPECT_EQ(cudaStreamQuery(stream_), cudaSuccess) << "nothing is pending any more";
   EXPECT_EQ(d.download(), std::vector<float>(8, 5.0f));
   EXPECT_EQ(cudaEventDestroy(done), cudaSuccess);
+}
+
+// Destroying a recorded event is not a wait (a GPU releases it once the record completes),
+// and the record still runs, later, without touching the freed event.
+TEST_F(CudasimDeferred, DestroyingARecordedEventDoesNotWait) {
+  const Deferred deferred;
+  DeviceArray<float> d(8);
+  PinnedArray<float> host(8);
+  std::memset(host.get(), 0, 8 * sizeof(float));
+  fill_on(d.get(), 8, 7.0f, stream_);
+  ASSERT_EQ(
+      cudaMemcpyAsync(host.get(), d.get(), 8 * sizeof(float), cudaMemcpyDeviceToHost, stream_),
+      cudaSuccess);
+  cudaEvent_t e = nullptr;
+  ASSERT_EQ(cudaEventCreate(&e), cudaSuccess);
+  ASSERT_EQ(cudaEventRecord(e, stream_), cudaSuccess);
+  const int64_t syncs = cudasim::counters().host_syncs;
+  ASSERT_EQ(cudaEventDestroy(e), cudaSuccess);
+  EXPECT_EQ(host[0], 0.0f) << "destroying the event ran the queued work";
+  EXPECT_EQ(cudasim::counters().host_syncs, syncs);
+  ASSERT_EQ(cudaStreamSynchronize(stream_), cudaSuccess);
+  EXPECT_EQ(host[7], 7.0f);
+}
+
+// A host-to-host copy on a stream comes after the stream's earlier work: out of a pinned
+// buffer that a queued device-to-host copy fills, it copies the filled bytes.
+TEST_F(CudasimDeferred, HostToHostCopiesKeepStreamOrder) {
+  const Deferred deferred;
+  DeviceArray<float> d(4);
+  PinnedArray<float> pinned(4);
+  std::memset(pinned.get(), 0, 4 * sizeof(float));
+  fill_on(d.get(), 4, 9.0f, stream_);
+  ASSERT_EQ(
+      cudaMemcpyAsync(pinned.get(), d.get(), 4 * sizeof(float), cudaMemcpyDeviceToHost, stream_),
+      cudaSuccess);
+  std::vector<float> out(4, -1.0f);
+  ASSERT_EQ(
+      cudaMemcpyAsync(out.data(), pinned.get(), 4 * sizeof(float), cudaMemcpyHostToHost, stream_),
+      cudaSuccess);
+  EXPECT_EQ(out, std::vector<float>(4, 9.0f));
 }
 
 TEST_F(CudasimDeferred, OffRunsEverythingAtOnce) {
