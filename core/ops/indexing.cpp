@@ -98,8 +98,6 @@ class ScatterAddBackward final : public Node {
   Shape src_sizes_;
 };
 
-}  // namespace
-
 // The 1-D index along `dim` when `index` repeats it over every other dim and covers x whole
 // there (idx.unsqueeze(1).expand_as(x) along dim 0, say): gather then picks whole rows, as
 // index_select does. Undefined otherwise.
@@ -114,6 +112,8 @@ Tensor expanded_line(const Tensor& x, int dim, const Tensor& index) {
     if (d != dim) line = line.select(d, 0);
   return line;
 }
+
+}  // namespace
 
 Tensor gather(const Tensor& x, int dim_in, const Tensor& index_in) {
   detail::check_defined("gather", x);
