@@ -58,6 +58,23 @@ class CachingAllocator final : public BlockAllocator {
   // Releases every fully-free segment to the raw allocator.
   void empty_cache() override;
 
+  // Note [Capture pools]
+  // ~~~~~~~~~~~~~~~~~~~~
+  // A CUDA graph replays the addresses it was captured with, so its memory must stay its own
+  // for as long as it lives, as with PyTorch's graph pools. Between begin_capture and
+  // end_capture every allocation for `stream` comes from segments of a private pool tagged
+  // `pool` (a tag no stream uses), and no block freed meanwhile -- pool block or not -- is
+  // handed out again while the capture runs, since the captured work may still use it when
+  // replayed. At end_capture the pool's freed blocks become free pool blocks, which only
+  // `pool` allocations could take (there are none any more), and the other freed blocks stay
+  // held. release_pool (the graph is gone) returns the held blocks; pool blocks still in use
+  // go back to the pool's free lists when freed, and empty_cache releases the free segments.
+  // During a capture a raw allocation that fails is not retried after releasing the cache:
+  // that would free memory, which a capture forbids.
+  void begin_capture(StreamId stream, StreamId pool);
+  void end_capture(StreamId pool);
+  void release_pool(StreamId pool);
+
   AllocatorStats stats() const;
   void reset_peak_stats();
   const CachingAllocatorConfig& config() const;

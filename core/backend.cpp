@@ -129,6 +129,10 @@ void* device_allocate(Device device, size_t nbytes) {
   return d.allocator.allocate(nbytes, d.stream);
 }
 
+StreamId device_stream_tag(Device device) {
+  return device.is_cpu() ? 0 : cuda_device(device).stream;
+}
+
 void device_deallocate(Device device, void* ptr) {
   device_allocator(device).deallocate(ptr);
 }

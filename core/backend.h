@@ -36,5 +36,7 @@ CachingAllocator* device_allocator_if_used(Device device);
 // A block of `device`'s memory for its backend's stream, and its release.
 void* device_allocate(Device device, size_t nbytes);
 void device_deallocate(Device device, void* ptr);
+// The tag device_allocate gives `device`'s blocks: its stream's (0 on the CPU).
+StreamId device_stream_tag(Device device);
 
 }  // namespace ember

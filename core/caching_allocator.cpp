@@ -242,6 +242,29 @@ struct CachingAllocator::Impl {
   Block* parked[kMaxParked] = {};  // Note [Parked blocks], oldest first
   int num_parked = 0;
 
+  // Note [Capture pools] in core/allocator.h.
+  struct CapturePool {
+    StreamId stream = 0;  // whose allocations it serves while capturing
+    StreamId pool = 0;    // the tag of its segments
+    bool capturing = true;
+    std::vector<Block*> held;  // freed during the capture, still the graph's
+  };
+  std::vector<CapturePool> pools;
+  int capturing = 0;  // pools whose capture is running
+
+  CapturePool* pool_capturing(StreamId stream) {
+    for (CapturePool& p : pools) {
+      if (p.capturing && (p.stream == stream || p.pool == stream)) return &p;
+    }
+    return nullptr;
+  }
+  CapturePool* find_pool(StreamId pool) {
+    for (CapturePool& p : pools) {
+      if (p.pool == pool) return &p;
+    }
+    return nullptr;
+  }
+
   // The guard starts right after the bytes asked for (not after the rounded size), so even
   // an overrun by one element is caught; rounding the sum keeps the next block aligned.
   // A zero-byte request still takes a block, so its pointer is unique.
@@ -259,6 +282,9 @@ struct CachingAllocator::Impl {
     const size_t limit = std::numeric_limits<size_t>::max() / 2;
     if (nbytes > limit) throw_oom(nbytes, nbytes, stream);
 
+    if (capturing > 0) [[unlikely]] {
+      if (CapturePool* p = pool_capturing(stream)) stream = p->pool;
+    }
     const size_t size = block_size(nbytes);
     bool from_cache = true;
     Block* block = take_parked(size, stream);
@@ -293,6 +319,31 @@ struct CachingAllocator::Impl {
     Block* block = active.erase(ptr);
     EMBER_CHECK(block != nullptr, Error, "CachingAllocator::deallocate: pointer ", ptr,
                 " was not allocated by ", name, " (or was already freed)");
+    if (capturing > 0) [[unlikely]] {
+      if (CapturePool* p = pool_capturing(block->stream)) {
+        p->held.push_back(block);  // still allocated, as far as anyone else can tell
+        return;
+      }
+    }
+    free_block(block);
+  }
+
+  // Frees them all even when a guard hook throws for one (a damaged guard); the first such
+  // error is rethrown at the end.
+  void free_blocks(const std::vector<Block*>& blocks) {
+    std::exception_ptr first_error;
+    for (Block* b : blocks) {
+      try {
+        free_block(b);
+      } catch (...) {
+        if (!first_error) first_error = std::current_exception();
+      }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+  }
+
+  void free_block(Block* block) {
+    void* const ptr = block->ptr;
     block->requested = 0;
     stats.allocated_bytes -= static_cast<int64_t>(block->size);
     --stats.active_blocks;
@@ -401,7 +452,8 @@ struct CachingAllocator::Impl {
     const size_t segment_size =
         pool.small ? config.small_segment : round_up(size, config.large_rounding);
     void* ptr = raw.raw_alloc(segment_size);
-    if (ptr == nullptr) {
+    // Not during a capture: releasing segments (cudaFree) would break it.
+    if (ptr == nullptr && capturing == 0) {
       // The memory may be sitting in our own cache in blocks of the wrong size or stream.
       release_free_segments();
       ++stats.oom_retries;
@@ -504,6 +556,42 @@ void* CachingAllocator::allocate(size_t nbytes, StreamId stream) {
 void CachingAllocator::deallocate(void* ptr) {
   if (ptr == nullptr) return;
   impl_->deallocate(ptr);
+}
+
+void CachingAllocator::begin_capture(StreamId stream, StreamId pool) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  EMBER_CHECK(impl_->pool_capturing(stream) == nullptr && impl_->find_pool(pool) == nullptr,
+              ValueError, "CachingAllocator::begin_capture: ", impl_->name, ": stream ", stream,
+              " is already capturing, or pool ", pool, " is in use");
+  impl_->pools.push_back(Impl::CapturePool{stream, pool, true, {}});
+  ++impl_->capturing;
+}
+
+void CachingAllocator::end_capture(StreamId pool) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  Impl::CapturePool* p = impl_->find_pool(pool);
+  EMBER_CHECK(p != nullptr && p->capturing, ValueError,
+              "CachingAllocator::end_capture: ", impl_->name, ": pool ", pool, " is not capturing");
+  p->capturing = false;
+  --impl_->capturing;
+  // The pool's own blocks freed during the capture become free pool blocks: only this pool's
+  // allocations could take them, and it has no more. Other blocks stay held.
+  std::vector<Block*> mine;
+  std::vector<Block*> keep;
+  for (Block* b : p->held) (b->stream == pool ? mine : keep).push_back(b);
+  p->held = std::move(keep);
+  impl_->free_blocks(mine);
+}
+
+void CachingAllocator::release_pool(StreamId pool) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  auto it = std::find_if(impl_->pools.begin(), impl_->pools.end(),
+                         [pool](const Impl::CapturePool& p) { return p.pool == pool; });
+  if (it == impl_->pools.end()) return;
+  if (it->capturing) --impl_->capturing;
+  std::vector<Block*> held = std::move(it->held);
+  impl_->pools.erase(it);
+  impl_->free_blocks(held);
 }
 
 void CachingAllocator::empty_cache() {

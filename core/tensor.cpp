@@ -7,6 +7,7 @@
 #include <ember/core/autograd/autograd_meta.h>
 #include <ember/core/autograd/engine.h>
 #include <ember/core/backend.h>
+#include <ember/core/cuda_graph.h>
 #include <ember/core/ops/op_utils.h>
 
 namespace ember {
@@ -73,6 +74,10 @@ template <typename T>
 T Tensor::item() const {
   EMBER_CHECK(numel() == 1, ValueError, "item: tensor with ", numel(),
               " elements cannot be converted to a scalar (shape ", sizes(), ")");
+  EMBER_CHECK(!device().is_cuda() || !cuda::is_current_stream_capturing(device().index), CudaError,
+              "item(): reads a ", device().str(),
+              " tensor on the host, which is not allowed while a CUDA graph is being captured "
+              "on that device (keep the value on the device; read it after a replay)");
   Tensor host = to(kCPU, dtype_of_v<T>);
   return *static_cast<const T*>(host.data_ptr());
 }

@@ -99,6 +99,21 @@ bool has_run(uint64_t seq);
 // How many launches have been submitted, for the shuffled block order's seed.
 uint64_t next_launch_number();
 
+// ---- stream capture and graphs (graph.cpp) ------------------------------------------------
+// Whether `stream` is capturing (then submit() records its work instead of running it).
+bool is_capturing(cudaStream_t stream);
+// Appends `work` to the capture of `stream` (which is capturing); fails with
+// cudaErrorStreamCaptureInvalidated once the capture has been invalidated.
+cudaError_t capture_work(cudaStream_t stream, Work work);
+// For a call that breaks a capture: a raw allocation or free, a device-wide wait, a
+// synchronous copy or set (`stream` nullptr), or one that must wait for `stream` or touch
+// pageable memory in its order. cudaSuccess when no capture forbids it now; otherwise
+// invalidates every capture that does and fails with cudaErrorStreamCaptureUnsupported, the
+// detail naming `api` and the capture.
+cudaError_t check_capture_allows(const char* api, cudaStream_t stream = nullptr);
+// Forgets the capture of a destroyed stream.
+void forget_capture(cudaStream_t stream);
+
 // ---- faults (fault.cpp) --------------------------------------------------------------------
 // Installs the SIGSEGV/SIGBUS reporter once: a crash on device memory or a fiber stack is
 // explained (host dereference of a device pointer, kernel out of bounds, stack overflow)

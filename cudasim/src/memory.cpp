@@ -341,6 +341,7 @@ using namespace cudasim::detail;
 
 cudaError_t cudaMalloc(void** dev_ptr, size_t size) {
   ApiLock lock(api_mutex());
+  if (const cudaError_t e = check_capture_allows("cudaMalloc"); e != cudaSuccess) return e;
   install_fault_reporter();
   if (dev_ptr == nullptr) return set_error(cudaErrorInvalidValue, "cudaMalloc: devPtr is null");
   if (size == 0) {
@@ -389,6 +390,7 @@ cudaError_t cudaMalloc(void** dev_ptr, size_t size) {
 cudaError_t cudaFree(void* dev_ptr) {
   ApiLock lock(api_mutex());
   if (dev_ptr == nullptr) return cudaSuccess;
+  if (const cudaError_t e = check_capture_allows("cudaFree"); e != cudaSuccess) return e;
   Memory& m = mem();
   auto it = m.allocations.find(reinterpret_cast<uintptr_t>(dev_ptr));
   if (it == m.allocations.end()) {
@@ -428,6 +430,7 @@ cudaError_t cudaFree(void* dev_ptr) {
 cudaError_t cudaMallocHost(void** ptr, size_t size) {
   ApiLock lock(api_mutex());
   if (ptr == nullptr) return set_error(cudaErrorInvalidValue, "cudaMallocHost: ptr is null");
+  if (const cudaError_t e = check_capture_allows("cudaMallocHost"); e != cudaSuccess) return e;
   Memory& m = mem();
   touch_context(current_device());
   if (size > m.pinned_limit - m.pinned_used) {
@@ -450,6 +453,7 @@ cudaError_t cudaMallocHost(void** ptr, size_t size) {
 cudaError_t cudaFreeHost(void* ptr) {
   ApiLock lock(api_mutex());
   if (ptr == nullptr) return cudaSuccess;
+  if (const cudaError_t e = check_capture_allows("cudaFreeHost"); e != cudaSuccess) return e;
   auto it = mem().pinned.find(reinterpret_cast<uintptr_t>(ptr));
   if (it == mem().pinned.end()) {
     return set_error(cudaErrorInvalidValue,
@@ -519,6 +523,16 @@ cudaError_t copy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, 
       return set_error(cudaErrorInvalidValue, strprintf("%s %s: ", api, role) + why);
     }
   }
+  if (!async) {
+    if (const cudaError_t e = check_capture_allows(api); e != cudaSuccess) return e;
+  } else if (is_capturing(stream) && ((!dst_dev && dst_space != Space::kPinnedHost) ||
+                                      (!src_dev && src_space != Space::kPinnedHost))) {
+    // The runtime stages or waits for pageable memory, which a graph cannot record.
+    if (const cudaError_t e =
+            check_capture_allows("cudaMemcpyAsync with pageable host memory", stream);
+        e != cudaSuccess)
+      return e;
+  }
   cudasim::Counters& c = mutable_counters();
   auto move = [dst, src, count, dst_dev, src_dev] {
     DeviceAccess dst_access(dst_dev ? dst : nullptr);
@@ -541,7 +555,7 @@ cudaError_t copy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, 
       std::memcpy(dst, staged->data(), count);
       return Outcome{};
     });
-  } else if (!dst_dev && !src_dev) {
+  } else if (!dst_dev && !src_dev && !is_capturing(stream)) {
     // Host to host is synchronous for the host but still in stream order: a pinned buffer may
     // be the target of a copy queued earlier on the stream, so that work runs first.
     err = flush_stream(stream);
@@ -584,6 +598,7 @@ cudaError_t set(void* dev_ptr, int value, size_t count, bool async, cudaStream_t
     return Outcome{};
   };
   if (async) return submit(stream, fill);
+  if (const cudaError_t e = check_capture_allows(api); e != cudaSuccess) return e;
   const cudaError_t err = flush_all();
   fill();
   return err;

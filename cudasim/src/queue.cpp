@@ -82,6 +82,7 @@ cudaError_t run_while(More more) {
 const cudaStream_t kAnyStream = reinterpret_cast<cudaStream_t>(~uintptr_t{0});
 
 cudaError_t submit(cudaStream_t stream, Work work) {
+  if (stream != kAnyStream && is_capturing(stream)) return capture_work(stream, std::move(work));
   Queue& q = queue();
   const uint64_t seq = ++q.submitted;
   if (!modes().deferred || q.running) {

@@ -26,6 +26,7 @@ struct CUevent_st {
   bool recorded = false;  // cudaEventRecord was called
   uint64_t seq = 0;       // the submission that completes the record
   bool told_not_ready = false;
+  cudaStream_t captured_in = nullptr;  // the latest record was captured on this stream
   // When the latest record ran. Shared with that queued record, so destroying the event (which
   // a GPU also defers until the record completes) neither waits nor leaves it a dangling write.
   std::shared_ptr<std::chrono::steady_clock::time_point> when =
@@ -136,6 +137,13 @@ const char* cudaGetErrorName(cudaError_t error) {
     CUDASIM_NAME_(cudaErrorAssert)
     CUDASIM_NAME_(cudaErrorLaunchFailure)
     CUDASIM_NAME_(cudaErrorNotSupported)
+    CUDASIM_NAME_(cudaErrorIllegalState)
+    CUDASIM_NAME_(cudaErrorStreamCaptureUnsupported)
+    CUDASIM_NAME_(cudaErrorStreamCaptureInvalidated)
+    CUDASIM_NAME_(cudaErrorStreamCaptureUnmatched)
+    CUDASIM_NAME_(cudaErrorStreamCaptureIsolation)
+    CUDASIM_NAME_(cudaErrorCapturedEvent)
+    CUDASIM_NAME_(cudaErrorStreamCaptureWrongThread)
     CUDASIM_NAME_(cudaErrorUnknown)
 #undef CUDASIM_NAME_
   }
@@ -183,6 +191,20 @@ const char* cudaGetErrorString(cudaError_t error) {
       return "unspecified launch failure";
     case cudaErrorNotSupported:
       return "operation not supported";
+    case cudaErrorIllegalState:
+      return "the operation cannot be performed in the present state";
+    case cudaErrorStreamCaptureUnsupported:
+      return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated:
+      return "operation failed due to a previous error during capture";
+    case cudaErrorStreamCaptureUnmatched:
+      return "capture was not initiated in this stream";
+    case cudaErrorStreamCaptureIsolation:
+      return "dependency created on uncaptured work in another stream";
+    case cudaErrorCapturedEvent:
+      return "operation not permitted on an event last recorded in a capturing stream";
+    case cudaErrorStreamCaptureWrongThread:
+      return "attempt to terminate a thread-local capture sequence from another thread";
     case cudaErrorUnknown:
       return "unknown error";
   }
@@ -262,6 +284,8 @@ cudaError_t cudaGetDevice(int* device) {
 
 cudaError_t cudaDeviceSynchronize() {
   ApiLock lock(api_mutex());
+  if (const cudaError_t e = check_capture_allows("cudaDeviceSynchronize"); e != cudaSuccess)
+    return e;
   ++mutable_counters().host_syncs;
   return flush_all();
 }
@@ -289,6 +313,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
         cudaErrorInvalidResourceHandle,
         strprintf("cudaStreamDestroy(%p): not a live stream", static_cast<void*>(stream)));
   }
+  forget_capture(stream);
   delete stream;
   return cudaSuccess;
 }
@@ -297,6 +322,13 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   ApiLock lock(api_mutex());
   if (!stream_is_valid(stream)) {
     return set_error(cudaErrorInvalidResourceHandle, "cudaStreamSynchronize: not a live stream");
+  }
+  if (const cudaError_t e = check_capture_allows("cudaStreamSynchronize", stream); e != cudaSuccess)
+    return e;
+  if (stream == nullptr) {
+    if (const cudaError_t e = check_capture_allows("cudaStreamSynchronize(legacy stream)");
+        e != cudaSuccess)
+      return e;
   }
   ++mutable_counters().host_syncs;
   return flush_stream(stream);
@@ -309,6 +341,8 @@ cudaError_t cudaStreamQuery(cudaStream_t stream) {
   if (!stream_is_valid(stream)) {
     return set_error(cudaErrorInvalidResourceHandle, "cudaStreamQuery: not a live stream");
   }
+  if (const cudaError_t e = check_capture_allows("cudaStreamQuery", stream); e != cudaSuccess)
+    return e;
   const uint64_t pending = stream == nullptr ? (has_run(last_submission()) ? 0 : last_submission())
                                              : pending_through(stream);
   if (pending == 0) return cudaSuccess;
@@ -325,6 +359,18 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned
     return set_error(cudaErrorInvalidResourceHandle, "cudaStreamWaitEvent: bad stream or event");
   }
   if (flags != 0) return set_error(cudaErrorInvalidValue, "cudaStreamWaitEvent: flags");
+  if (is_capturing(stream) && event->captured_in != stream) {
+    (void)check_capture_allows("cudaStreamWaitEvent on an event recorded outside the capture",
+                               stream);
+    return set_error(cudaErrorStreamCaptureIsolation,
+                     "cudaStreamWaitEvent: a capturing stream waits for an event recorded "
+                     "outside its capture (the capture is now invalidated)");
+  }
+  if (!is_capturing(stream) && event->captured_in != nullptr && is_capturing(event->captured_in)) {
+    return set_error(cudaErrorNotSupported,
+                     "cudaStreamWaitEvent: joining a second stream into a capture is not "
+                     "simulated");
+  }
   return cudaSuccess;
 }
 
@@ -358,9 +404,20 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
                                "device %d",
                                event->device, stream_device(stream)));
   }
-  event->recorded = true;
   event->told_not_ready = false;
   event->when = std::make_shared<std::chrono::steady_clock::time_point>();
+  if (is_capturing(stream)) {
+    // A record node: the replays set the time; until the capture ends, waiting for it is an
+    // error (cudaErrorCapturedEvent), afterwards it counts as complete.
+    event->captured_in = stream;
+    event->recorded = false;
+    return submit(stream, [when = event->when] {
+      *when = std::chrono::steady_clock::now();
+      return Outcome{};
+    });
+  }
+  event->captured_in = nullptr;
+  event->recorded = true;
   const cudaError_t err = submit(stream, [when = event->when] {
     *when = std::chrono::steady_clock::now();
     return Outcome{};
@@ -374,6 +431,10 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   if (!event_is_valid(event)) {
     return set_error(cudaErrorInvalidResourceHandle, "cudaEventSynchronize: not a live event");
   }
+  if (event->captured_in != nullptr && is_capturing(event->captured_in)) {
+    return set_error(cudaErrorCapturedEvent,
+                     "cudaEventSynchronize: the event was last recorded in a capturing stream");
+  }
   ++mutable_counters().host_syncs;
   return event->recorded ? flush_through(event->seq) : cudaSuccess;
 }
@@ -382,6 +443,10 @@ cudaError_t cudaEventQuery(cudaEvent_t event) {
   ApiLock lock(api_mutex());
   if (!event_is_valid(event)) {
     return set_error(cudaErrorInvalidResourceHandle, "cudaEventQuery: not a live event");
+  }
+  if (event->captured_in != nullptr && is_capturing(event->captured_in)) {
+    return set_error(cudaErrorCapturedEvent,
+                     "cudaEventQuery: the event was last recorded in a capturing stream");
   }
   if (!event->recorded || has_run(event->seq)) return cudaSuccess;
   if (!event->told_not_ready) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include <ember/kernels/common/error.h>
+#include <ember/kernels/cuda/graph.h>
 #include <ember/kernels/cuda/memory.h>
 
 namespace ember::kernels::cuda {
@@ -54,6 +55,8 @@ CudaBackend::CudaBackend(int device, BlockAllocator& device_memory, BlockAllocat
 // Chunk by chunk through staging blocks, each waited for before the host reads it: the caller
 // reads dst_host as soon as we return.
 void CudaBackend::memcpy_to_host(void* dst_host, const void* src, size_t nbytes) {
+  refuse_during_capture("a copy to the host (item(), to(cpu), printing, a checkpoint save)",
+                        "read results after a replay");
   ensure_device(device_);
   const size_t chunk = staging_.chunk_bytes();
   for (size_t done = 0; done < nbytes;) {
@@ -76,6 +79,8 @@ void CudaBackend::memcpy_to_host(void* dst_host, const void* src, size_t nbytes)
 // first, a chunk at a time; each chunk's copy then runs asynchronously from there, and the
 // staging waits for old copies only when its limit is reached.
 void CudaBackend::memcpy_from_host(void* dst, const void* src_host, size_t nbytes) {
+  refuse_during_capture("a copy from host memory (to(cuda), a tensor made from host values)",
+                        "copy new inputs into the graph's input tensors before each replay");
   ensure_device(device_);
   const size_t chunk = staging_.chunk_bytes();
   for (size_t done = 0; done < nbytes;) {
@@ -102,6 +107,8 @@ void CudaBackend::memcpy_from_peer(void* dst, Backend& src_backend, const void* 
   EMBER_CHECK(peer != nullptr, DeviceError,
               "CUDA memcpy_from_peer: the source is not a CUDA device's memory");
   if (nbytes == 0) return;
+  refuse_during_capture("a copy between devices", "copy before or after the captured work");
+  peer->refuse_during_capture("a copy between devices", "copy before or after the captured work");
   auto ordered_after = [](void* waiting_stream, int device, void* stream) {
     ensure_device(device);
     void* event = event_create(/*timing=*/false);
@@ -124,6 +131,8 @@ void CudaBackend::synchronize() {
 // When a checked kernel was queued since the last look, its record comes back in the same
 // wait, and a recorded error is thrown here.
 void CudaBackend::wait() {
+  refuse_during_capture("waiting for the device (synchronize, or an eager index check)",
+                        "wait after the capture, or turn eager checks off while capturing");
   std::lock_guard<std::mutex> lock(check_mutex_);
   const int64_t queued = checks_queued_.load(std::memory_order_acquire);
   const bool look = queued != checks_read_;
@@ -137,6 +146,57 @@ void CudaBackend::wait() {
   // Only the record, not the scratch of a launch another thread may have queued since.
   memcpy_h2d_async(check_, pristine_check_, kReportedBytes, stream_);
   throw check_error(found);
+}
+
+void CudaBackend::refuse_during_capture(const char* what, const char* instead) const {
+  if (!capturing()) [[likely]]
+    return;
+  throw CudaError(detail::str_cat("cuda:", device_, ": ", what,
+                                  " is not allowed while a CUDA graph is being captured on the "
+                                  "device (",
+                                  instead, ")"));
+}
+
+void CudaBackend::begin_capture() {
+  EMBER_CHECK(!capturing_.exchange(true), CudaError, "cuda:", device_,
+              ": a CUDA graph is already being captured on the device");
+  checks_before_capture_ = checks_queued_.load(std::memory_order_acquire);
+  try {
+    ensure_device(device_);
+    capture_begin(stream_);
+  } catch (...) {
+    capturing_.store(false);
+    throw;
+  }
+}
+
+CudaBackend::CapturedGraph CudaBackend::end_capture() {
+  EMBER_CHECK(capturing(), CudaError, "cuda:", device_, ": no CUDA graph is being captured");
+  CapturedGraph graph;
+  graph.has_checked_kernels =
+      checks_queued_.load(std::memory_order_acquire) != checks_before_capture_;
+  try {
+    ensure_device(device_);
+    graph.exec = capture_end(stream_);
+  } catch (...) {
+    capturing_.store(false, std::memory_order_release);
+    throw;
+  }
+  capturing_.store(false, std::memory_order_release);
+  return graph;
+}
+
+void CudaBackend::abort_capture() noexcept {
+  if (!capturing()) return;
+  capture_abort(stream_);
+  capturing_.store(false, std::memory_order_release);
+}
+
+void CudaBackend::replay(const CapturedGraph& graph) {
+  refuse_during_capture("replaying a CUDA graph", "replay it after the capture");
+  ensure_device(device_);
+  graph_launch(graph.exec, stream_);
+  if (graph.has_checked_kernels) checks_queued_.fetch_add(1, std::memory_order_release);
 }
 
 void CudaBackend::checked_kernel_queued() {

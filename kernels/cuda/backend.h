@@ -28,6 +28,18 @@
 // checks: set_eager_checks(true) (ember::cuda::set_eager_checks), or
 // EMBER_CUDA_EAGER_CHECKS=1 at start-up.
 //
+// Note [Graph capture]
+// ~~~~~~~~~~~~~~~~~~~~
+// Between begin_capture and end_capture the stream's work is recorded into a CUDA graph
+// (kernels/cuda/graph.h) instead of running; core's cuda::Graph replays it. What cannot be
+// recorded is refused with a CudaError naming it, before it reaches the runtime (which would
+// only invalidate the capture): waiting for the device (synchronize, item(), to(cpu),
+// printing), copies from host memory (whose staging block would be reused while the graph
+// still reads it), copies between devices, and random numbers (their seed and offset are
+// launch arguments, so every replay would draw the same numbers). The checked kernels'
+// record works across replays: a replay of a graph that holds checked kernels counts as
+// queued checks, so a bad target in a replayed step is thrown at the next wait, as eagerly.
+//
 // Every wait is counted (host_syncs()), so benchmarks can report it on real GPUs too.
 // memcpy_from_host waits only when its pinned staging is full: the bytes are copied into
 // staging, the H2D copy is queued, and the staging block is reused only after an event
@@ -64,6 +76,19 @@ class CudaBackend final : public Backend {
   // The pinned staging of this device's host<->device copies (its limit, its idle memory).
   PinnedStaging& staging() { return staging_; }
 
+  // Note [Graph capture]. One capture per device at a time; begin_capture throws CudaError
+  // if one is running.
+  struct CapturedGraph {
+    void* exec = nullptr;  // a cudaGraphExec_t
+    bool has_checked_kernels = false;
+  };
+  void begin_capture();
+  // Throws CudaError when the capture failed; the stream works eagerly again either way.
+  CapturedGraph end_capture();
+  void abort_capture() noexcept;  // after a failure on the host: drops what was recorded
+  void replay(const CapturedGraph& graph);
+  bool capturing() const { return capturing_.load(std::memory_order_acquire); }
+
 #define EMBER_BACKEND_ENTRY(...) __VA_ARGS__ override
 #include <ember/kernels/common/backend_kernels.inc>
 #undef EMBER_BACKEND_ENTRY
@@ -74,6 +99,9 @@ class CudaBackend final : public Backend {
   // After each launch of a checked kernel (the losses' forwards, gather, scatter_add).
   void checked_kernel_queued();
   IndexError check_error(const IndexCheck& c) const;
+  // Throws CudaError if the stream is capturing: `what` cannot be recorded (Note [Graph
+  // capture]); `instead` says what to do.
+  void refuse_during_capture(const char* what, const char* instead) const;
 
   const int device_;
   void* const stream_;
@@ -86,6 +114,8 @@ class CudaBackend final : public Backend {
   std::atomic<int64_t> checks_queued_{0};  // checked kernels queued so far
   int64_t checks_read_ = 0;                // checks_queued_ at the last read-back
   std::atomic<int64_t> host_syncs_{0};
+  std::atomic<bool> capturing_{false};
+  int64_t checks_before_capture_ = 0;
 };
 
 // Eager checks (Note [Host-device synchronisation]): off unless EMBER_CUDA_EAGER_CHECKS is set

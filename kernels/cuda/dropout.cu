@@ -59,6 +59,7 @@ void dropout(DType dt, const void* x, void* y, bool* mask, int64_t n, double p, 
 
 void CudaBackend::dropout(DType dt, const void* x, void* y, bool* mask, int64_t n, double p,
                           uint64_t seed, uint64_t offset) {
+  refuse_during_capture("random numbers (dropout)", "draw them outside the captured work");
   ensure_device(device_);
   cuda::dropout(dt, x, y, mask, n, p, seed, offset, stream_);
 }

@@ -119,18 +119,21 @@ void randint(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int64_t lo
 
 void CudaBackend::uniform(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset,
                           double low, double high) {
+  refuse_during_capture("random numbers (uniform)", "draw them outside the captured work");
   ensure_device(device_);
   cuda::uniform(dt, out, n, seed, offset, low, high, stream_);
 }
 
 void CudaBackend::normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset,
                          double mean, double std) {
+  refuse_during_capture("random numbers (normal)", "draw them outside the captured work");
   ensure_device(device_);
   cuda::normal(dt, out, n, seed, offset, mean, std, stream_);
 }
 
 void CudaBackend::randint(int64_t* out, int64_t n, uint64_t seed, uint64_t offset, int64_t low,
                           int64_t high) {
+  refuse_during_capture("random numbers (randint)", "draw them outside the captured work");
   ensure_device(device_);
   cuda::randint(out, n, seed, offset, low, high, stream_);
 }

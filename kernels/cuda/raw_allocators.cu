@@ -1,6 +1,7 @@
 // The CUDA backend's raw allocators (kernels/cuda/raw_allocators.h), over kernels/cuda/memory.h.
 #include <ember/kernels/cuda/raw_allocators.h>
 
+#include <ember/kernels/cuda/graph.h>
 #include <ember/kernels/cuda/memory.h>
 
 namespace ember::kernels::cuda {
@@ -8,8 +9,11 @@ namespace ember::kernels::cuda {
 DeviceRawAllocator::DeviceRawAllocator(int device)
     : device_(device), name_("cuda:" + std::to_string(device)) {}
 
+// Relaxed: a graph's capture pool takes its segments while the capture runs (Note [Capture
+// pools] in core/allocator.h); outside a capture the mode changes nothing.
 void* DeviceRawAllocator::raw_alloc(size_t nbytes) {
   ensure_device(device_);
+  const RelaxedCaptureMode relaxed;
   return device_malloc(nbytes);
 }
 

@@ -284,7 +284,7 @@ void* scratch_for(int device, size_t nbytes) {
 }
 
 template <class R, class T>
-void device_reduce(const T* x, T* out, int64_t n, cudaStream_t stream) {
+void device_reduce(const T* x, T* out, int64_t n, cudaStream_t stream, BlockAllocator* memory) {
   using A = typename R::A;
   constexpr bool kNeedsFinish = std::is_same_v<R, MeanR<T>>;
   // The accumulator slot (Mean only) sits before CUB's storage, 256-byte aligned as CUB's is.
@@ -292,10 +292,27 @@ void device_reduce(const T* x, T* out, int64_t n, cudaStream_t stream) {
   size_t temp_bytes = 0;
   EMBER_CUDA_CHECK(
       cub::DeviceReduce::Reduce(nullptr, temp_bytes, x, out, n, Combine<R>{}, R::init(), stream));
-  int device = 0;
-  EMBER_CUDA_CHECK(cudaGetDevice(&device));
-  std::lock_guard<std::mutex> lock(scratch().mutex);
-  char* base = static_cast<char*>(scratch_for(device, kSlot + temp_bytes));
+  // From the caching allocator when given one: a stream-ordered block, freed as soon as the
+  // work is queued (only work queued after it on the stream can reuse it), and part of a CUDA
+  // graph's pool while one is captured. Otherwise the shared scratch buffer.
+  struct StreamBlock {
+    BlockAllocator* memory;
+    void* ptr = nullptr;
+    ~StreamBlock() {
+      if (ptr != nullptr) memory->deallocate(ptr);
+    }
+  } block{memory};
+  std::unique_lock<std::mutex> lock;
+  char* base = nullptr;
+  if (memory != nullptr) {
+    block.ptr = memory->allocate(kSlot + temp_bytes, reinterpret_cast<uintptr_t>(stream));
+    base = static_cast<char*>(block.ptr);
+  } else {
+    int device = 0;
+    EMBER_CUDA_CHECK(cudaGetDevice(&device));
+    lock = std::unique_lock<std::mutex>(scratch().mutex);
+    base = static_cast<char*>(scratch_for(device, kSlot + temp_bytes));
+  }
   if constexpr (kNeedsFinish) {
     A* total = reinterpret_cast<A*>(base);
     EMBER_CUDA_CHECK(cub::DeviceReduce::Reduce(base + kSlot, temp_bytes, x, total, n, Combine<R>{},
@@ -314,13 +331,13 @@ dim3 cols_grid(int64_t outer, int64_t inner) {
 }
 
 template <class R, class T>
-void reduce_typed(const T* x, T* out, int64_t outer, int64_t r, int64_t inner,
-                  cudaStream_t stream) {
+void reduce_typed(const T* x, T* out, int64_t outer, int64_t r, int64_t inner, cudaStream_t stream,
+                  BlockAllocator* memory) {
   if (inner > 1) {
     launch("reduce_cols", reduce_cols_kernel<R, T>, cols_grid(outer, inner), dim3(kColsX, kColsY),
            0, stream, x, out, outer, r, inner);
   } else if (outer == 1 && r >= kDeviceReduceMin) {
-    device_reduce<R>(x, out, r, stream);
+    device_reduce<R>(x, out, r, stream, memory);
   } else {
     const dim3 grid(static_cast<unsigned>(std::min(outer, kMaxRowBlocks)));
     if (r <= 64) {
@@ -364,22 +381,22 @@ void argreduce_typed(const T* x, T* values, int64_t* indices, int64_t outer, int
 
 template <class T>
 void reduce_dispatch(ReduceOp op, DType dt, const void* x, void* out, int64_t outer, int64_t r,
-                     int64_t inner, cudaStream_t stream) {
+                     int64_t inner, cudaStream_t stream, BlockAllocator* memory) {
   const T* xt = static_cast<const T*>(x);
   T* ot = static_cast<T*>(out);
   switch (op) {
     case ReduceOp::Sum:
-      return reduce_typed<SumR<T>>(xt, ot, outer, r, inner, stream);
+      return reduce_typed<SumR<T>>(xt, ot, outer, r, inner, stream, memory);
     case ReduceOp::Mean:
       if constexpr (std::is_floating_point_v<T>)
-        return reduce_typed<MeanR<T>>(xt, ot, outer, r, inner, stream);
+        return reduce_typed<MeanR<T>>(xt, ot, outer, r, inner, stream, memory);
       break;
     case ReduceOp::Prod:
-      return reduce_typed<ProdR<T>>(xt, ot, outer, r, inner, stream);
+      return reduce_typed<ProdR<T>>(xt, ot, outer, r, inner, stream, memory);
     case ReduceOp::Max:
-      return reduce_typed<ExtremumR<T, true>>(xt, ot, outer, r, inner, stream);
+      return reduce_typed<ExtremumR<T, true>>(xt, ot, outer, r, inner, stream, memory);
     case ReduceOp::Min:
-      return reduce_typed<ExtremumR<T, false>>(xt, ot, outer, r, inner, stream);
+      return reduce_typed<ExtremumR<T, false>>(xt, ot, outer, r, inner, stream, memory);
   }
   unsupported("reduce", op, dt);
 }
@@ -399,17 +416,17 @@ void argreduce_dispatch(bool is_max, const void* x, void* values, int64_t* indic
 }  // namespace
 
 void reduce(ReduceOp op, DType dt, const void* x, void* out, int64_t outer, int64_t r,
-            int64_t inner, void* stream) {
+            int64_t inner, void* stream, BlockAllocator* scratch_memory) {
   if (outer <= 0 || inner <= 0) return;
   r = r < 0 ? 0 : r;
   const cudaStream_t s = as_stream(stream);
   switch (dt) {
     case DType::Float32:
-      return reduce_dispatch<float>(op, dt, x, out, outer, r, inner, s);
+      return reduce_dispatch<float>(op, dt, x, out, outer, r, inner, s, scratch_memory);
     case DType::Float64:
-      return reduce_dispatch<double>(op, dt, x, out, outer, r, inner, s);
+      return reduce_dispatch<double>(op, dt, x, out, outer, r, inner, s, scratch_memory);
     case DType::Int64:
-      return reduce_dispatch<int64_t>(op, dt, x, out, outer, r, inner, s);
+      return reduce_dispatch<int64_t>(op, dt, x, out, outer, r, inner, s, scratch_memory);
     case DType::Bool:
       break;
   }
@@ -440,7 +457,7 @@ void reduce_with_index(ReduceOp op, DType dt, const void* x, void* values, int64
 void CudaBackend::reduce(ReduceOp op, DType dt, const void* x, void* out, int64_t outer, int64_t r,
                          int64_t inner) {
   ensure_device(device_);
-  cuda::reduce(op, dt, x, out, outer, r, inner, stream_);
+  cuda::reduce(op, dt, x, out, outer, r, inner, stream_, &device_memory_);
 }
 
 void CudaBackend::reduce_with_index(ReduceOp op, DType dt, const void* x, void* values,

@@ -17,6 +17,11 @@ __global__ void fill_on_kernel(float* x, int n, float value) {
   if (i < n) x[i] = value;
 }
 
+__global__ void axpb_kernel(float* x, int n, float a, float b) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) x[i] = a * x[i] + b;
+}
+
 __global__ void chained_blocks_kernel(int* out) {
   const int b = static_cast<int>(blockIdx.x);
   out[b] = b == 0 ? 1 : out[b - 1] + 1;  // the bug: nothing orders block b - 1 before b
@@ -30,6 +35,10 @@ __global__ void record_block_order_kernel(int* order, int* counter) {
 
 void fill_on(float* x, int n, float value, cudaStream_t stream) {
   launch("fill_on", fill_on_kernel, dim3((n + 127) / 128), dim3(128), 0, stream, x, n, value);
+}
+
+void axpb_on(float* x, int n, float a, float b, cudaStream_t stream) {
+  launch("axpb_on", axpb_kernel, dim3((n + 127) / 128), dim3(128), 0, stream, x, n, a, b);
 }
 
 void chained_blocks(int* out, int blocks) {

@@ -69,6 +69,8 @@ void cub_block_reduce_wrong_size(const float* in, float* out);
 // ---- modes (modes_kernels.cu) -------------------------------------------------------------
 // x[i] = value for i < n, on `stream`.
 void fill_on(float* x, int n, float value, cudaStream_t stream);
+// x[i] = a * x[i] + b for i < n, on `stream`.
+void axpb_on(float* x, int n, float a, float b, cudaStream_t stream);
 // A planted bug: block b writes out[b] = out[b - 1] + 1 (out[0] = 1), assuming the blocks
 // before it have run. Right only when blocks run in index order. One thread per block.
 void chained_blocks(int* out, int blocks);

@@ -23,6 +23,10 @@ struct Counters {
   int64_t bytes_d2h = 0;     // device to host
   int64_t bytes_d2d = 0;     // device to device
   int64_t cublas_calls = 0;  // GEMM calls that ran (a strided batch counts once)
+  // Host calls only: work recorded by a stream capture counts above once, when it is captured;
+  // its replays count here, one per cudaGraphLaunch, with the pieces of work they replayed.
+  int64_t graph_launches = 0;
+  int64_t graph_nodes_run = 0;
 };
 
 // A snapshot of the counters.

@@ -1,0 +1,231 @@
+// CUDA graphs through the public API (core/cuda_graph.h), on cudasim: a captured training step
+// replays bit-identically to the same steps run eagerly, with one graph launch and no host
+// launch, sync, raw allocation or copy back; the capture's memory stays the graph's; and
+// everything a graph cannot record throws ember::CudaError naming it, leaving the device
+// usable.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ember/core/backend.h>
+#include <ember/ember.h>
+
+#include "cuda/backend_test_util.h"
+#include "cudasim/counters.h"
+
+namespace ember {
+namespace {
+
+using cuda_backend_test::error_of;
+using cuda_backend_test::kCuda;
+
+std::unique_ptr<nn::Sequential> make_mlp(uint64_t seed) {
+  Generator gen(seed);
+  auto model = std::make_unique<nn::Sequential>();
+  model->push_back(nn::Linear(12, 16, true, &gen));
+  model->push_back(nn::ReLU());
+  model->push_back(nn::Linear(16, 5, true, &gen));
+  model->to(kCuda);
+  return model;
+}
+
+struct Batch {
+  Tensor x, y;  // on the CPU
+};
+
+Batch make_batch(uint64_t seed) {
+  Generator gen(seed);
+  return {randn({8, 12}, kFloat32, &gen), randint(0, 5, {8}, kInt64, &gen)};
+}
+
+Tensor step(nn::Module& model, optim::Optimizer& opt, const Tensor& x, const Tensor& y) {
+  Tensor loss = cross_entropy(model(x), y);
+  opt.zero_grad();
+  loss.backward();
+  opt.step();
+  return loss;
+}
+
+void expect_same_parameters(nn::Module& a, nn::Module& b) {
+  const std::vector<Tensor> pa = a.parameters(), pb = b.parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_EQ(pa[i].to_vector<float>(), pb[i].to_vector<float>()) << "parameter " << i;
+  }
+}
+
+TEST(CudaGraph, ACapturedSgdStepReplaysBitIdenticallyToEagerSteps) {
+  auto eager = make_mlp(3), graphed = make_mlp(3);
+  optim::SGD eager_opt(eager->parameters(), optim::SGDOptions(0.1));
+  optim::SGD graph_opt(graphed->parameters(), optim::SGDOptions(0.1));
+  Tensor x = zeros({8, 12}, kCuda), y = zeros({8}, TensorOptions(kInt64).device(kCuda));
+
+  // A warm-up step, eager in both, as with torch.cuda.graphs.
+  const Batch warm = make_batch(100);
+  step(*eager, eager_opt, warm.x.to(kCuda), warm.y.to(kCuda));
+  x.copy_(warm.x);
+  y.copy_(warm.y);
+  step(*graphed, graph_opt, x, y);
+
+  cuda::Graph graph;
+  Tensor loss;
+  graph.capture([&] { loss = step(*graphed, graph_opt, x, y); });
+  EXPECT_TRUE(graph.captured());
+  for (uint64_t s = 0; s < 4; ++s) {
+    const Batch b = make_batch(s);
+    const float want = step(*eager, eager_opt, b.x.to(kCuda), b.y.to(kCuda)).item<float>();
+    x.copy_(b.x);
+    y.copy_(b.y);
+    graph.replay();
+    EXPECT_EQ(loss.item<float>(), want) << "step " << s;
+  }
+  expect_same_parameters(*eager, *graphed);
+}
+
+TEST(CudaGraph, AReplayMakesOneGraphLaunchAndNoHostLaunchSyncOrAllocation) {
+  auto model = make_mlp(4);
+  optim::SGD opt(model->parameters(), optim::SGDOptions(0.05));
+  Tensor x = randn({8, 12}).to(kCuda), y = zeros({8}, TensorOptions(kInt64).device(kCuda));
+  step(*model, opt, x, y);
+  cuda::Graph graph;
+  graph.capture([&] { step(*model, opt, x, y); });
+
+  const AllocatorStats before = cuda::memory_stats();
+  const int64_t syncs = cuda::host_syncs();
+  cudasim::reset_counters();
+  graph.replay();
+  graph.replay();
+  const cudasim::Counters c = cudasim::counters();
+  EXPECT_EQ(c.graph_launches, 2);
+  EXPECT_GT(c.graph_nodes_run, 10) << "the step's kernels and GEMMs ran";
+  EXPECT_EQ(c.kernel_launches, 0);
+  EXPECT_EQ(c.cublas_calls, 0);
+  EXPECT_EQ(c.host_syncs, 0);
+  EXPECT_EQ(c.device_allocations, 0);
+  EXPECT_EQ(c.bytes_h2d + c.bytes_d2h + c.bytes_d2d, 0);
+  EXPECT_EQ(cuda::host_syncs(), syncs);
+  const AllocatorStats after = cuda::memory_stats();
+  EXPECT_EQ(after.alloc_calls, before.alloc_calls) << "a replay allocates nothing";
+  EXPECT_EQ(after.raw_alloc_calls, before.raw_alloc_calls);
+}
+
+TEST(CudaGraph, MemoryAllocatedDuringTheCaptureStaysTheGraphs) {
+  Tensor x = full({1024}, 2.0, kCuda);
+  Tensor y;
+  cuda::Graph graph;
+  graph.capture([&] {
+    Tensor t = x * 3.0;  // freed inside the capture: its block must not be handed out again
+    y = t + 1.0;
+  });
+  // Eager tensors of the same size made now must not land on the graph's blocks.
+  std::vector<Tensor> eager;
+  for (int i = 0; i < 4; ++i) {
+    eager.push_back(full({1024}, -1.0, kCuda));
+    EXPECT_NE(eager.back().data_ptr(), y.data_ptr());
+  }
+  graph.replay();
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>(1024, 7.0f));
+  for (const Tensor& e : eager) EXPECT_EQ(e.to_vector<float>(), std::vector<float>(1024, -1.0f));
+
+  // An input freed during the capture is held for the graph too.
+  Tensor z;
+  cuda::Graph second;
+  {
+    Tensor input = full({1024}, 5.0, kCuda);
+    second.capture([&, in = std::move(input)]() mutable {
+      z = in * 2.0;
+      in = Tensor();
+    });
+  }
+  Tensor reuse = full({1024}, 9.0, kCuda);
+  second.replay();
+  EXPECT_EQ(z.to_vector<float>(), std::vector<float>(1024, 10.0f));
+  EXPECT_EQ(reuse.to_vector<float>(), std::vector<float>(1024, 9.0f));
+}
+
+TEST(CudaGraph, ReplayAndCaptureAreValidated) {
+  cuda::Graph graph;
+  EXPECT_FALSE(graph.captured());
+  EXPECT_THROW(graph.replay(), ValueError);
+  EXPECT_THROW(graph.capture_end(), ValueError);
+  Tensor x = ones({4}, kCuda);
+  graph.capture([&] { x.mul_(2.0); });
+  EXPECT_THROW(graph.capture([] {}), ValueError) << "already captured";
+  graph.replay();
+  graph.replay();
+  EXPECT_EQ(x.to_vector<float>(), std::vector<float>(4, 4.0f));
+  graph.reset();
+  EXPECT_FALSE(graph.captured());
+  graph.capture([&] { x.add_(1.0); });
+  graph.replay();
+  EXPECT_EQ(x.to_vector<float>(), std::vector<float>(4, 5.0f));
+  EXPECT_THROW(cuda::Graph(5), DeviceError);
+}
+
+// Each of these would break or silently corrupt a graph; each must throw CudaError naming
+// itself, record nothing, and leave the device working eagerly.
+TEST(CudaGraph, WhatAGraphCannotRecordThrowsAndLeavesTheDeviceUsable) {
+  Tensor x = ones({4}, kCuda);
+  struct Case {
+    const char* what;
+    std::function<void()> call;
+  };
+  const std::vector<Case> cases = {
+      {"item()", [&] { (void)x.sum().item<float>(); }},
+      {"a copy to the host", [&] { (void)x.to(kCPU); }},
+      {"a copy from host memory", [&] { (void)ones({4}).to(kCuda); }},
+      {"waiting for the device", [] { cuda::synchronize(); }},
+      {"random numbers (dropout)", [&] { (void)dropout(x, 0.5, true); }},
+      {"random numbers (normal)", [] { (void)randn({4}, kCuda); }},
+  };
+  for (const Case& c : cases) {
+    cuda::Graph graph;
+    const std::string msg = error_of<CudaError>([&] {
+      graph.capture([&] {
+        x.mul_(3.0);
+        c.call();
+      });
+    });
+    EXPECT_NE(msg.find(c.what), std::string::npos) << c.what << ": " << msg;
+    EXPECT_NE(msg.find("CUDA graph"), std::string::npos) << msg;
+    EXPECT_FALSE(graph.captured());
+    EXPECT_FALSE(cuda::is_current_stream_capturing());
+    EXPECT_EQ(x.to_vector<float>(), std::vector<float>(4, 1.0f)) << c.what << ": nothing ran";
+  }
+  x.add_(1.0);
+  EXPECT_EQ(x.to_vector<float>(), std::vector<float>(4, 2.0f));
+}
+
+TEST(CudaGraph, ABadTargetInAReplayedStepIsThrownAtTheNextWait) {
+  Tensor logits = randn({4, 3}).to(kCuda);
+  Tensor targets = zeros({4}, TensorOptions(kInt64).device(kCuda));
+  Tensor loss;
+  cuda::Graph graph;
+  graph.capture([&] { loss = cross_entropy(logits, targets); });
+  graph.replay();
+  EXPECT_TRUE(std::isfinite(loss.item<float>()));
+  targets.copy_(from_vector<int64_t>({0, 7, 1, 2}));
+  graph.replay();
+  const std::string msg = error_of<IndexError>([&] { (void)loss.item<float>(); });
+  EXPECT_NE(msg.find("cross_entropy"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("7"), std::string::npos) << msg;
+  targets.copy_(from_vector<int64_t>({0, 1, 1, 2}));
+  graph.replay();
+  EXPECT_TRUE(std::isfinite(loss.item<float>())) << "the record was reset";
+}
+
+TEST(CudaGraph, IsCurrentStreamCapturingSaysSoOnlyDuringTheCapture) {
+  EXPECT_FALSE(cuda::is_current_stream_capturing());
+  bool inside = false;
+  cuda::Graph graph;
+  graph.capture([&] { inside = cuda::is_current_stream_capturing(); });
+  EXPECT_TRUE(inside);
+  EXPECT_FALSE(cuda::is_current_stream_capturing());
+}
+
+}  // namespace
+}  // namespace ember
