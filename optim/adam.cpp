@@ -1,6 +1,8 @@
 // Adam / AdamW: option validation (PyTorch's rules) and the step loop over groups.
 #include <ember/optim/adam.h>
 
+#include <vector>
+
 #include <ember/core/autograd/grad_mode.h>
 #include <ember/core/fused.h>
 
@@ -58,22 +60,36 @@ std::vector<BufferSpec> Adam::state_buffers(const OptimizerOptions& options) con
 
 void Adam::step() {
   NoGradGuard no_grad;
-  for (ParamGroup& group : param_groups_) {
+  for (size_t gi = 0; gi < param_groups_.size(); ++gi) {
+    ParamGroup& group = param_groups_[gi];
     const auto& o = static_cast<const AdamOptions&>(group.options());
-    for (Tensor& p : group.params()) {
+    std::vector<Tensor> params, grads, m, v, vmax;
+    std::vector<int64_t> index;
+    std::vector<ParamState*> states;
+    for (size_t k = 0; k < group.params().size(); ++k) {
+      Tensor& p = group.params()[k];
       Tensor g = p.grad();
       if (!g.defined()) continue;
-      g = g.contiguous();
       ParamState& st = mutable_state(p);
-      // Moments start at zero (the kernel reads them); the step count only advances once
-      // the update went through, so a failed step leaves a consistent state.
-      Tensor m = state_buffer(st, kExpAvg, p);
-      Tensor v = state_buffer(st, kExpAvgSq, p);
-      Tensor vmax = o.amsgrad() ? state_buffer(st, kMaxExpAvgSq, p) : Tensor();
-      fused::adam_step_(p, g, m, v, vmax.defined() ? &vmax : nullptr, o.lr(), o.betas().first,
-                        o.betas().second, o.eps(), o.weight_decay(), decoupled_, st.step + 1);
-      ++st.step;
-      st.started = true;
+      params.push_back(p);
+      grads.push_back(g.contiguous());
+      index.push_back(static_cast<int64_t>(k));
+      // Moments start at zero (the kernel reads them).
+      m.push_back(state_buffer(st, kExpAvg, p));
+      v.push_back(state_buffer(st, kExpAvgSq, p));
+      if (o.amsgrad()) vmax.push_back(state_buffer(st, kMaxExpAvgSq, p));
+      states.push_back(&st);
+    }
+    if (params.empty()) continue;
+    // The update reads the lr and each parameter's step count on the device and counts the
+    // step there (Note [Device hyper-parameters]); the host's counts only advance once the
+    // update went through, so a failed step leaves a consistent state.
+    DeviceHyper& h = device_hyper(gi, name_);
+    fused::adam_multi_step_(params, grads, m, v, vmax, h.lr, h.steps, index, o.betas().first,
+                            o.betas().second, o.eps(), o.weight_decay(), decoupled_);
+    for (ParamState* st : states) {
+      ++st->step;
+      st->started = true;
     }
   }
 }

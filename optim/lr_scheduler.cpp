@@ -30,6 +30,7 @@ void LRScheduler::apply() {
     last_lr_[g] = lr_at(base_lrs_[g], last_epoch_);
     groups[g].options().set_lr(last_lr_[g]);
   }
+  optimizer_.sync_lr();  // a CUDA graph replaying step() reads the device's copy
 }
 
 StateDict LRScheduler::state_dict() const {

@@ -19,6 +19,7 @@
 // replaced at that update.
 #include <ember/optim/optimizer.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -26,6 +27,7 @@
 #include <unordered_set>
 
 #include <ember/core/autograd/grad_mode.h>
+#include <ember/core/cuda_graph.h>
 
 namespace ember::optim {
 namespace {
@@ -167,6 +169,66 @@ void Optimizer::zero_grad(bool set_to_none) {
   }
 }
 
+Optimizer::DeviceHyper& Optimizer::device_hyper(size_t g, const char* name) {
+  if (device_hyper_.size() < param_groups_.size()) device_hyper_.resize(param_groups_.size());
+  const ParamGroup& group = param_groups_[g];
+  const Device device = group.params().front().device();
+  for (const Tensor& p : group.params()) {
+    EMBER_CHECK(p.device() == device, DeviceError, name, ": parameter group ", g,
+                " has parameters on ", device, " and on ", p.device(),
+                "; a group's update runs on one device");
+  }
+  DeviceHyper& h = device_hyper_[g];
+  const auto n = static_cast<int64_t>(group.params().size());
+  const bool exists = h.steps.defined() && h.steps.device() == device && h.steps.numel() == n;
+  const double lr = group.options().get_lr();
+  if (exists && !h.steps_stale && h.lr_written == lr) return h;
+  EMBER_CHECK(!device.is_cuda() || !cuda::is_current_stream_capturing(device.index), CudaError,
+              name, ".step(): parameter group ", g,
+              exists && !h.steps_stale ? " has a new learning rate"
+                                       : " has no up-to-date device copy of its learning rate "
+                                         "and step counts",
+              ", which a CUDA graph capture cannot write to ", device,
+              "; run step() once eagerly before capturing it (Note [Device hyper-parameters] in "
+              "optim/optimizer.h)");
+  const TensorOptions host = TensorOptions(kFloat64).device(kCPU);
+  if (!exists || h.steps_stale) {
+    // The host's counts: 0 for a new parameter; a started SGD momentum buffer counts as 1.
+    std::vector<int64_t> counts;
+    for (const Tensor& p : group.params()) {
+      const auto it = state_.find(p.impl());
+      const bool has = it != state_.end() && it->second.started;
+      counts.push_back(has ? std::max<int64_t>(it->second.step, 1) : 0);
+    }
+    Tensor values = from_vector<int64_t>(counts, std::nullopt, TensorOptions(kInt64).device(kCPU));
+    // Written in place when they exist: a captured graph keeps reading these addresses.
+    if (exists) {
+      h.steps.copy_(values);
+    } else {
+      h.steps = values.to(device);
+    }
+    h.steps_stale = false;
+  }
+  Tensor rate = from_vector<double>({lr}, std::nullopt, host);
+  if (exists) {
+    h.lr.copy_(rate);
+  } else {
+    h.lr = rate.to(device);
+  }
+  h.lr_written = lr;
+  return h;
+}
+
+void Optimizer::sync_lr() {
+  for (size_t g = 0; g < device_hyper_.size() && g < param_groups_.size(); ++g) {
+    DeviceHyper& h = device_hyper_[g];
+    const double lr = param_groups_[g].options().get_lr();
+    if (!h.lr.defined() || h.lr_written == lr) continue;
+    h.lr.copy_(from_vector<double>({lr}, std::nullopt, TensorOptions(kFloat64).device(kCPU)));
+    h.lr_written = lr;
+  }
+}
+
 const ParamState* Optimizer::state(const Tensor& param) const {
   if (!param.defined()) return nullptr;
   const auto it = state_.find(param.impl());
@@ -194,11 +256,25 @@ StateDict Optimizer::state_dict() const {
       out.emplace_back(prefix + std::string(name), scalar(number ? *number : (*flag ? 1 : 0)));
     });
   }
+  // The device counts are right after graph replays too (Note [Device hyper-parameters]).
+  std::vector<int64_t> device_steps(params.size(), 0);
+  for (size_t g = 0, i = 0; g < param_groups_.size(); ++g) {
+    const size_t n = param_groups_[g].params().size();
+    if (g < device_hyper_.size() && device_hyper_[g].steps.defined() &&
+        !device_hyper_[g].steps_stale &&
+        device_hyper_[g].steps.numel() == static_cast<int64_t>(n)) {
+      const std::vector<int64_t> counts = device_hyper_[g].steps.to_vector<int64_t>();
+      std::copy(counts.begin(), counts.end(), device_steps.begin() + static_cast<ptrdiff_t>(i));
+    }
+    i += n;
+  }
   for (size_t i = 0; i < params.size(); ++i) {
     const ParamState* st = state(*params[i]);
     if (st == nullptr) continue;
     const std::string prefix = "state." + std::to_string(i) + ".";
-    if (st->step > 0) out.emplace_back(prefix + "step", scalar(static_cast<double>(st->step)));
+    // Only optimizers that count steps on the host save them (SGD does not).
+    const int64_t step = st->step > 0 ? std::max(st->step, device_steps[i]) : 0;
+    if (step > 0) out.emplace_back(prefix + "step", scalar(static_cast<double>(step)));
     for (const auto& [name, t] : st->buffers) out.emplace_back(prefix + name, t.clone());
   }
   return out;
@@ -298,6 +374,8 @@ void Optimizer::load_state_dict(const StateDict& sd) {
     param_groups_[g].set_options(std::move(new_options[g]));
   state_.clear();
   for (auto& [index, st] : new_state) state_[params[index]->impl()] = std::move(st);
+  // The next step() writes the loaded counts (and options) into the device copies.
+  for (DeviceHyper& h : device_hyper_) h.steps_stale = true;
   for (const ParamGroup& g : param_groups_) allocate_state(g);  // for parameters left out
 }
 

@@ -136,6 +136,12 @@ class Optimizer {
   // anything; a mismatch is a ValueError / ShapeError naming the key.
   void load_state_dict(const StateDict& state_dict);
 
+  // Writes every group's learning rate to the copy its update reads on the device (Note
+  // [Device hyper-parameters]). step() does it whenever an lr changed, and schedulers do it
+  // when they step; call it yourself after options().set_lr() between replays of a CUDA graph
+  // that holds step(), which would otherwise keep using the old rate.
+  void sync_lr();
+
  protected:
   explicit Optimizer(std::unique_ptr<OptimizerOptions> defaults);
 
@@ -164,6 +170,29 @@ class Optimizer {
 
   // Allocates state_buffers() for the group's parameters that have no started state.
   void allocate_state(const ParamGroup& group);
+
+  // Note [Device hyper-parameters]
+  // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+  // step() updates each group with one multi-tensor update (core/fused.h), which reads the
+  // learning rate and every parameter's step count from the parameters' device and counts
+  // the steps there itself. A CUDA graph that captured step() therefore replays with the
+  // current rate and counts (Adam's bias corrections, SGD's first momentum step) instead of
+  // the captured ones, with no host work per replay. The host keeps its own counts
+  // (ParamState::step) for eager steps; state_dict() reads the device's, which are right after
+  // replays too. The copies are made, and an lr written, by eager code: the first step(),
+  // sync_lr(), a scheduler's step. During a capture they can only be read, so capturing a
+  // step() that would have to write them (the first step, a new lr) throws CudaError.
+  struct DeviceHyper {
+    Tensor lr;     // float64 (1), the group's lr as last written
+    Tensor steps;  // int64 (params in the group): each parameter's update count
+    double lr_written = 0;
+    bool steps_stale = false;  // load_state_dict changed the host's counts
+  };
+  // Group g's copies, made or brought up to date (lr, device, size) for an update; `name`
+  // prefixes errors. Throws DeviceError if the group's parameters are on several devices.
+  DeviceHyper& device_hyper(size_t g, const char* name);
+
+  std::vector<DeviceHyper> device_hyper_;  // indexed like param_groups_; made by step()
 
   std::unique_ptr<OptimizerOptions> defaults_;
   std::vector<ParamGroup> param_groups_;

@@ -1,6 +1,8 @@
 // SGD: option validation (PyTorch's rules) and the step loop over groups.
 #include <ember/optim/sgd.h>
 
+#include <vector>
+
 #include <ember/core/autograd/grad_mode.h>
 #include <ember/core/fused.h>
 
@@ -44,24 +46,33 @@ std::vector<BufferSpec> SGD::state_buffers(const OptimizerOptions& options) cons
 
 void SGD::step() {
   NoGradGuard no_grad;
-  for (ParamGroup& group : param_groups_) {
+  for (size_t gi = 0; gi < param_groups_.size(); ++gi) {
+    ParamGroup& group = param_groups_[gi];
     const auto& o = static_cast<const SGDOptions&>(group.options());
-    for (Tensor& p : group.params()) {
+    const bool momentum = o.momentum() != 0;
+    std::vector<Tensor> params, grads, bufs;
+    std::vector<int64_t> index;
+    std::vector<ParamState*> states;
+    for (size_t k = 0; k < group.params().size(); ++k) {
+      Tensor& p = group.params()[k];
       Tensor g = p.grad();
       if (!g.defined()) continue;
-      g = g.contiguous();
-      if (o.momentum() == 0) {
-        fused::sgd_step_(p, g, nullptr, o.lr(), 0, o.dampening(), o.weight_decay(), false, false);
-        continue;
+      params.push_back(p);
+      grads.push_back(g.contiguous());
+      index.push_back(static_cast<int64_t>(k));
+      if (momentum) {
+        ParamState& st = mutable_state(p);
+        bufs.push_back(state_buffer(st, kMomentumBuffer, p));
+        states.push_back(&st);
       }
-      ParamState& st = mutable_state(p);
-      // Until the first update succeeds the buffer holds no values, and the next update is
-      // again a first one.
-      Tensor buf = state_buffer(st, kMomentumBuffer, p);
-      fused::sgd_step_(p, g, &buf, o.lr(), o.momentum(), o.dampening(), o.weight_decay(),
-                       o.nesterov(), !st.started);
-      st.started = true;
     }
+    if (params.empty()) continue;
+    // The update reads the lr and step counts on the device (Note [Device hyper-parameters]);
+    // a parameter's first momentum update (count 0) starts its buffer at the gradient.
+    DeviceHyper& h = device_hyper(gi, "SGD");
+    fused::sgd_multi_step_(params, grads, bufs, h.lr, h.steps, index, o.momentum(), o.dampening(),
+                           o.weight_decay(), o.nesterov());
+    for (ParamState* st : states) st->started = true;
   }
 }
 

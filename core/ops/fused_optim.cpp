@@ -4,11 +4,13 @@
 // rely on), then hands raw pointers to the device's kernel and bumps the version counter
 // of every tensor written, so a stale saved-for-backward value is still caught.
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <ember/core/fused.h>
 #include <ember/core/ops/inplace_check.h>
 #include <ember/core/ops/op_utils.h>
+#include <ember/kernels/common/optimizer_tensor.h>
 
 namespace ember::fused {
 namespace {
@@ -99,6 +101,130 @@ void adam_step_(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_
   bump(exp_avg);
   bump(exp_avg_sq);
   if (amsgrad) bump(*max_exp_avg_sq);
+}
+
+namespace {
+
+// Validates a multi-tensor update's operands and returns the kernel's tensor list (without
+// the state pointers). lists[0] are the parameters; the other lists are updated in place
+// with them; the gradients are read.
+std::vector<kernels::OptimizerTensor> check_group(
+    const char* op, std::vector<std::pair<const std::vector<Tensor>*, const char*>> lists,
+    const std::vector<Tensor>& grads, const Tensor& lr, const Tensor& steps,
+    const std::vector<int64_t>& index) {
+  const size_t written = lists.size() - 1;
+  lists.push_back({&grads, "grad"});
+  const std::vector<Tensor>& params = *lists[0].first;
+  for (const auto& [list, what] : lists) {
+    EMBER_CHECK(list->size() == params.size(), ValueError, op, ": ", params.size(), " params but ",
+                list->size(), " ", what);
+  }
+  EMBER_CHECK(index.size() == params.size(), ValueError, op, ": ", params.size(), " params but ",
+              index.size(), " step indices");
+  if (params.empty()) return {};
+  const Device device = params[0].device();
+  EMBER_CHECK(lr.defined() && lr.dtype() == kFloat64 && lr.numel() == 1 && lr.device() == device,
+              ValueError, op, ": lr must be a 1-element float64 tensor on ", device);
+  EMBER_CHECK(steps.defined() && steps.dtype() == kInt64 && steps.is_contiguous() &&
+                  steps.device() == device,
+              ValueError, op, ": steps must be a contiguous int64 tensor on ", device);
+  std::vector<bool> used(static_cast<size_t>(steps.numel()), false);
+  std::vector<kernels::OptimizerTensor> out(params.size());
+  for (size_t k = 0; k < params.size(); ++k) {
+    EMBER_CHECK(index[k] >= 0 && index[k] < steps.numel() && !used[index[k]], IndexError, op,
+                ": step index ", index[k], " of param ", k, " is out of range for ", steps.numel(),
+                " steps or used twice");
+    used[index[k]] = true;
+    std::vector<Operand> ops{{&params[k], "param"}};
+    for (size_t l = 1; l < lists.size(); ++l)
+      ops.push_back({&(*lists[l].first)[k], lists[l].second});
+    check_operands(op, ops, written + 1);
+    EMBER_CHECK(params[k].device() == device, DeviceError, op, ": param ", k, " is on ",
+                params[k].device(), ", param 0 on ", device);
+    kernels::OptimizerTensor& t = out[k];
+    t.param = params[k].data_ptr();
+    t.grad = grads[k].data_ptr();
+    t.n = params[k].numel();
+    t.step = static_cast<int64_t*>(steps.data_ptr()) + index[k];
+  }
+  return out;
+}
+
+// Runs `update` once per dtype among the params, on that dtype's tensors.
+template <class Update>
+void per_dtype(const std::vector<Tensor>& params, std::vector<kernels::OptimizerTensor>& tensors,
+               Update&& update) {
+  for (DType dt : {kFloat32, kFloat64}) {
+    std::vector<kernels::OptimizerTensor> of;
+    for (size_t k = 0; k < params.size(); ++k) {
+      if (params[k].dtype() == dt && tensors[k].n > 0) of.push_back(tensors[k]);
+    }
+    if (!of.empty()) update(dt, of);
+  }
+}
+
+void bump_all(const std::vector<Tensor>& ts) {
+  for (const Tensor& t : ts) bump(t);
+}
+
+}  // namespace
+
+void sgd_multi_step_(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                     const std::vector<Tensor>& momentum_bufs, const Tensor& lr, Tensor& steps,
+                     const std::vector<int64_t>& step_index, double momentum, double dampening,
+                     double weight_decay, bool nesterov) {
+  constexpr const char* kOp = "sgd_multi_step_";
+  const bool use_buf = momentum != 0.0;
+  EMBER_CHECK(!use_buf || momentum_bufs.size() == params.size(), ValueError, kOp, ": momentum ",
+              momentum, " needs a momentum buffer per param");
+  std::vector<std::pair<const std::vector<Tensor>*, const char*>> lists{{&params, "param"}};
+  if (use_buf) lists.push_back({&momentum_bufs, "momentum_buf"});
+  std::vector<kernels::OptimizerTensor> tensors =
+      check_group(kOp, lists, grads, lr, steps, step_index);
+  if (tensors.empty()) return;
+  if (use_buf) {
+    for (size_t k = 0; k < params.size(); ++k) tensors[k].state[0] = momentum_bufs[k].data_ptr();
+  }
+  const kernels::SgdHyper hyper{momentum, dampening, weight_decay, nesterov};
+  Backend& be = backend(params[0].device());
+  per_dtype(params, tensors, [&](DType dt, const std::vector<kernels::OptimizerTensor>& of) {
+    be.sgd_multi_step(dt, of.data(), static_cast<int>(of.size()),
+                      static_cast<const double*>(lr.data_ptr()), hyper);
+  });
+  bump_all(params);
+  if (use_buf) bump_all(momentum_bufs);
+  bump(steps);
+}
+
+void adam_multi_step_(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                      const std::vector<Tensor>& exp_avgs, const std::vector<Tensor>& exp_avg_sqs,
+                      const std::vector<Tensor>& max_exp_avg_sqs, const Tensor& lr, Tensor& steps,
+                      const std::vector<int64_t>& step_index, double beta1, double beta2,
+                      double eps, double weight_decay, bool decoupled) {
+  constexpr const char* kOp = "adam_multi_step_";
+  const bool amsgrad = !max_exp_avg_sqs.empty();
+  std::vector<std::pair<const std::vector<Tensor>*, const char*>> lists{
+      {&params, "param"}, {&exp_avgs, "exp_avg"}, {&exp_avg_sqs, "exp_avg_sq"}};
+  if (amsgrad) lists.push_back({&max_exp_avg_sqs, "max_exp_avg_sq"});
+  std::vector<kernels::OptimizerTensor> tensors =
+      check_group(kOp, lists, grads, lr, steps, step_index);
+  if (tensors.empty()) return;
+  for (size_t k = 0; k < params.size(); ++k) {
+    tensors[k].state[0] = exp_avgs[k].data_ptr();
+    tensors[k].state[1] = exp_avg_sqs[k].data_ptr();
+    if (amsgrad) tensors[k].state[2] = max_exp_avg_sqs[k].data_ptr();
+  }
+  const kernels::AdamHyper hyper{beta1, beta2, eps, weight_decay, decoupled, amsgrad};
+  Backend& be = backend(params[0].device());
+  per_dtype(params, tensors, [&](DType dt, const std::vector<kernels::OptimizerTensor>& of) {
+    be.adam_multi_step(dt, of.data(), static_cast<int>(of.size()),
+                       static_cast<const double*>(lr.data_ptr()), hyper);
+  });
+  bump_all(params);
+  bump_all(exp_avgs);
+  bump_all(exp_avg_sqs);
+  if (amsgrad) bump_all(max_exp_avg_sqs);
+  bump(steps);
 }
 
 }  // namespace ember::fused

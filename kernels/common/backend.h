@@ -12,6 +12,7 @@
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/common/layout.h>
 #include <ember/kernels/common/op_kinds.h>
+#include <ember/kernels/common/optimizer_tensor.h>
 
 namespace ember::kernels {
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include <ember/kernels/common/macros.h>
+#include <ember/kernels/common/optimizer_tensor.h>
 #include <ember/kernels/common/unary_functors.h>
 
 namespace ember::kernels {
@@ -28,8 +29,8 @@ struct SgdScalars {
 };
 
 template <class T>
-inline SgdScalars<T> sgd_scalars(double lr, double momentum, double dampening,
-                                 double weight_decay) {
+EMBER_HD inline SgdScalars<T> sgd_scalars(double lr, double momentum, double dampening,
+                                          double weight_decay) {
   return SgdScalars<T>{static_cast<T>(lr), static_cast<T>(momentum),
                        static_cast<T>(1.0 - dampening), static_cast<T>(weight_decay)};
 }
@@ -76,8 +77,8 @@ struct AdamScalars {
 // step >= 1. The bias corrections are computed in double: beta^step loses precision in float
 // over long runs.
 template <class T>
-inline AdamScalars<T> adam_scalars(double lr, double beta1, double beta2, double eps,
-                                   double weight_decay, int64_t step) {
+EMBER_HD inline AdamScalars<T> adam_scalars(double lr, double beta1, double beta2, double eps,
+                                            double weight_decay, int64_t step) {
   const double bc1 = 1.0 - ::pow(beta1, static_cast<double>(step));
   const double bc2 = 1.0 - ::pow(beta2, static_cast<double>(step));
   return AdamScalars<T>{static_cast<T>(beta1),        static_cast<T>(beta2),

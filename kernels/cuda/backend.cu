@@ -50,6 +50,9 @@ CudaBackend::CudaBackend(int device, BlockAllocator& device_memory, BlockAllocat
   pristine_check_ = new (pinned) IndexCheck{};
   read_check_ = new (static_cast<char*>(pinned) + sizeof(IndexCheck)) IndexCheck{};
   memcpy_h2d_async(check_, pristine_check_, sizeof(IndexCheck), stream_);
+  blocks_done_ = static_cast<unsigned int*>(
+      device_memory.allocate(sizeof(unsigned int), reinterpret_cast<uintptr_t>(stream_)));
+  memset_async(blocks_done_, 0, sizeof(unsigned int), stream_);
 }
 
 // Chunk by chunk through staging blocks, each waited for before the host reads it: the caller

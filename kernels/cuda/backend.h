@@ -110,6 +110,7 @@ class CudaBackend final : public Backend {
   IndexCheck* check_ = nullptr;            // device: the checked kernels' record
   IndexCheck* pristine_check_ = nullptr;   // pinned, never written after construction
   IndexCheck* read_check_ = nullptr;       // pinned: where wait() reads the record back
+  unsigned int* blocks_done_ = nullptr;    // device, zeroed: the multi-tensor updates' counter
   std::mutex check_mutex_;                 // one wait (and record read-back) at a time
   std::atomic<int64_t> checks_queued_{0};  // checked kernels queued so far
   int64_t checks_read_ = 0;                // checks_queued_ at the last read-back

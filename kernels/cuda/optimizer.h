@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include <ember/kernels/common/dtype.h>
+#include <ember/kernels/common/optimizer_tensor.h>
 
 namespace ember::kernels::cuda {
 
@@ -20,5 +21,15 @@ void sgd_step(DType dt, void* param, const void* grad, void* momentum_buf, int64
 void adam_step(DType dt, void* param, const void* grad, void* exp_avg, void* exp_avg_sq,
                void* max_exp_avg_sq, int64_t n, double lr, double beta1, double beta2, double eps,
                double weight_decay, bool decoupled, int64_t step, void* stream);
+
+// A whole group per launch (a few launches beyond 24 tensors or 320 blocks' worth of 16384
+// elements); `lr` and the steps are device memory (kernels/common/optimizer_tensor.h).
+// `blocks_done` is one zeroed unsigned int of device memory, used by the launch's blocks to
+// find the last of them (which counts the steps) and zeroed again by it; launches sharing one
+// must be queued on one stream.
+void sgd_multi_step(DType dt, const OptimizerTensor* tensors, int count, const double* lr,
+                    const SgdHyper& hyper, unsigned int* blocks_done, void* stream);
+void adam_multi_step(DType dt, const OptimizerTensor* tensors, int count, const double* lr,
+                     const AdamHyper& hyper, unsigned int* blocks_done, void* stream);
 
 }  // namespace ember::kernels::cuda

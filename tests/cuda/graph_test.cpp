@@ -58,18 +58,23 @@ void expect_same_parameters(nn::Module& a, nn::Module& b) {
   }
 }
 
+// A warm-up step, eager in both models, as with torch.cuda.graphs; the graphed model's batch
+// goes through its static inputs x, y.
+void warm_up(nn::Module& eager, optim::Optimizer& eager_opt, nn::Module& graphed,
+             optim::Optimizer& graph_opt, Tensor& x, Tensor& y, uint64_t seed) {
+  const Batch warm = make_batch(seed);
+  step(eager, eager_opt, warm.x.to(kCuda), warm.y.to(kCuda));
+  x.copy_(warm.x);
+  y.copy_(warm.y);
+  step(graphed, graph_opt, x, y);
+}
+
 TEST(CudaGraph, ACapturedSgdStepReplaysBitIdenticallyToEagerSteps) {
   auto eager = make_mlp(3), graphed = make_mlp(3);
   optim::SGD eager_opt(eager->parameters(), optim::SGDOptions(0.1));
   optim::SGD graph_opt(graphed->parameters(), optim::SGDOptions(0.1));
   Tensor x = zeros({8, 12}, kCuda), y = zeros({8}, TensorOptions(kInt64).device(kCuda));
-
-  // A warm-up step, eager in both, as with torch.cuda.graphs.
-  const Batch warm = make_batch(100);
-  step(*eager, eager_opt, warm.x.to(kCuda), warm.y.to(kCuda));
-  x.copy_(warm.x);
-  y.copy_(warm.y);
-  step(*graphed, graph_opt, x, y);
+  warm_up(*eager, eager_opt, *graphed, graph_opt, x, y, 100);
 
   cuda::Graph graph;
   Tensor loss;
@@ -84,6 +89,104 @@ TEST(CudaGraph, ACapturedSgdStepReplaysBitIdenticallyToEagerSteps) {
     EXPECT_EQ(loss.item<float>(), want) << "step " << s;
   }
   expect_same_parameters(*eager, *graphed);
+}
+
+// Capturable optimizers (Note [Device hyper-parameters] in optim/optimizer.h): Adam's step
+// counts and a scheduler's learning rates reach every replay.
+TEST(CudaGraph, ACapturedAdamStepFollowsItsStepCountsAndScheduler) {
+  for (bool decoupled : {false, true}) {
+    auto eager = make_mlp(7), graphed = make_mlp(7);
+    std::unique_ptr<optim::Adam> eager_opt, graph_opt;
+    const auto options = optim::AdamOptions(0.01).weight_decay(0.1).amsgrad(true);
+    if (decoupled) {
+      eager_opt = std::make_unique<optim::AdamW>(eager->parameters(), options);
+      graph_opt = std::make_unique<optim::AdamW>(graphed->parameters(), options);
+    } else {
+      eager_opt = std::make_unique<optim::Adam>(eager->parameters(), options);
+      graph_opt = std::make_unique<optim::Adam>(graphed->parameters(), options);
+    }
+    optim::StepLR eager_sched(*eager_opt, 2, 0.5), graph_sched(*graph_opt, 2, 0.5);
+    Tensor x = zeros({8, 12}, kCuda), y = zeros({8}, TensorOptions(kInt64).device(kCuda));
+    warm_up(*eager, *eager_opt, *graphed, *graph_opt, x, y, 50);
+
+    cuda::Graph graph;
+    Tensor loss;
+    graph.capture([&] { loss = step(*graphed, *graph_opt, x, y); });
+    for (uint64_t s = 0; s < 5; ++s) {
+      const Batch b = make_batch(s);
+      const float want = step(*eager, *eager_opt, b.x.to(kCuda), b.y.to(kCuda)).item<float>();
+      eager_sched.step();
+      x.copy_(b.x);
+      y.copy_(b.y);
+      graph.replay();
+      graph_sched.step();
+      EXPECT_EQ(loss.item<float>(), want) << "step " << s;
+    }
+    expect_same_parameters(*eager, *graphed);
+    // The saved step counts are the device's: 1 warm-up + 5 replays (the capture ran none).
+    for (const auto& [key, t] : graph_opt->state_dict()) {
+      if (key.size() > 5 && key.substr(key.size() - 5) == ".step") {
+        EXPECT_EQ(t.item<double>(), 6.0) << key;
+      }
+    }
+  }
+}
+
+TEST(CudaGraph, ACapturedSgdMomentumStepMatchesEagerSteps) {
+  auto eager = make_mlp(8), graphed = make_mlp(8);
+  const auto options = optim::SGDOptions(0.05).momentum(0.9).nesterov(true).weight_decay(0.01);
+  optim::SGD eager_opt(eager->parameters(), options), graph_opt(graphed->parameters(), options);
+  Tensor x = zeros({8, 12}, kCuda), y = zeros({8}, TensorOptions(kInt64).device(kCuda));
+  warm_up(*eager, eager_opt, *graphed, graph_opt, x, y, 60);
+  cuda::Graph graph;
+  graph.capture([&] { step(*graphed, graph_opt, x, y); });
+  for (uint64_t s = 0; s < 3; ++s) {
+    const Batch b = make_batch(s + 10);
+    step(*eager, eager_opt, b.x.to(kCuda), b.y.to(kCuda));
+    x.copy_(b.x);
+    y.copy_(b.y);
+    graph.replay();
+  }
+  // A new rate set by hand reaches the replays through sync_lr().
+  for (optim::ParamGroup& g : eager_opt.param_groups()) g.options().set_lr(0.01);
+  for (optim::ParamGroup& g : graph_opt.param_groups()) g.options().set_lr(0.01);
+  graph_opt.sync_lr();
+  const Batch b = make_batch(20);
+  step(*eager, eager_opt, b.x.to(kCuda), b.y.to(kCuda));
+  x.copy_(b.x);
+  y.copy_(b.y);
+  graph.replay();
+  expect_same_parameters(*eager, *graphed);
+}
+
+TEST(CudaGraph, AnOptimizerThatMustWriteItsDeviceCopiesCannotBeCaptured) {
+  auto model = make_mlp(9);
+  optim::Adam opt(model->parameters(), optim::AdamOptions(0.01));
+  Tensor x = randn({8, 12}).to(kCuda), y = zeros({8}, TensorOptions(kInt64).device(kCuda));
+  cuda::Graph graph;
+  std::string msg = error_of<CudaError>([&] { graph.capture([&] { step(*model, opt, x, y); }); });
+  EXPECT_NE(msg.find("run step() once eagerly"), std::string::npos) << msg;
+  step(*model, opt, x, y);  // the eager first step makes the copies
+  for (optim::ParamGroup& g : opt.param_groups()) g.options().set_lr(0.02);
+  msg = error_of<CudaError>([&] { graph.capture([&] { step(*model, opt, x, y); }); });
+  EXPECT_NE(msg.find("new learning rate"), std::string::npos) << msg;
+  opt.sync_lr();
+  graph.capture([&] { step(*model, opt, x, y); });
+  EXPECT_TRUE(graph.captured());
+}
+
+TEST(CudaGraph, AnOptimizerStepIsOneLaunchPerGroup) {
+  auto model = make_mlp(10);
+  optim::Adam opt(model->parameters(), optim::AdamOptions(0.01));
+  Tensor x = randn({8, 12}).to(kCuda), y = zeros({8}, TensorOptions(kInt64).device(kCuda));
+  step(*model, opt, x, y);
+  Tensor loss = cross_entropy((*model)(x), y);
+  opt.zero_grad();
+  loss.backward();
+  cudasim::reset_counters();
+  opt.step();
+  EXPECT_EQ(cudasim::counters().kernel_launches, 1);
+  EXPECT_EQ(cudasim::launches_of("adam_multi_step"), 1) << "four parameters, one launch";
 }
 
 TEST(CudaGraph, AReplayMakesOneGraphLaunchAndNoHostLaunchSyncOrAllocation) {
