@@ -1,7 +1,7 @@
 // ember-bench: each op family and a full training step, timed on every available device,
 // printed as one table with a speedup column, and written as CSV plus a PNG chart
 // (gnuplot, when installed).
-//   ./ember-bench [--out DIR] [--quick] [--cudasim] [--ops | --load]
+//   ./ember-bench [--out DIR] [--quick] [--cudasim] [--ops | --load | --counters]
 // --load times the CPU training recipe on a quiet machine and with one core taken by a
 // spinning child process, with the default thread count and with one thread (below).
 // --ops times the op harness's cases instead (tests/op_harness.h: every public op and form, on
@@ -31,6 +31,7 @@
 #include <ember/kernels/cpu/gemm.h>
 #include <ember/kernels/cpu/parallel.h>
 
+#include "counters_bench.h"
 #include "op_harness.h"
 
 #if defined(EMBER_BENCH_TORCH)
@@ -428,7 +429,7 @@ int run_load_benchmark(bool quick) {
 
 int main(int argc, char** argv) {
   std::string out_dir = ".";
-  bool quick = false, with_sim = false, ops = false, load = false;
+  bool quick = false, with_sim = false, ops = false, load = false, counters = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--out" && i + 1 < argc)
@@ -441,8 +442,11 @@ int main(int argc, char** argv) {
       ops = true;
     else if (a == "--load")
       load = true;
+    else if (a == "--counters")
+      counters = true;
     else {
-      std::cout << "usage: ember-bench [--out DIR] [--quick] [--cudasim] [--ops | --load]\n"
+      std::cout << "usage: ember-bench [--out DIR] [--quick] [--cudasim] [--ops | --load | "
+                   "--counters]\n"
                    "  times op families and a training step on the CPU and (when present) the\n"
                    "  GPU; writes ember-bench.csv and ember-bench.png to DIR (default .)\n"
                    "  --quick    fewer sizes and shorter timing\n"
@@ -451,11 +455,14 @@ int main(int argc, char** argv) {
                    "  --ops      time the op harness's cases (every public op and form, small\n"
                    "             inputs: the fixed cost per call) instead of the op families\n"
                    "  --load     the CPU training recipe (step and epoch) quiet and with one core\n"
-                   "             taken by a spinning process, default threads vs 1 thread\n";
+                   "             taken by a spinning process, default threads vs 1 thread\n"
+                   "  --counters the GPU work of one training step (launches, syncs, copies),\n"
+                   "             eager and as a CUDA graph replay, Adam and SGD (cudasim or GPU)\n";
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
   if (load) return run_load_benchmark(quick);
+  if (counters) return ember_bench::run_counters_benchmark();
   // The output folder is made when missing, and checked before minutes of timing.
   std::error_code mkdir_error;
   std::filesystem::create_directories(out_dir, mkdir_error);

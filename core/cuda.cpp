@@ -10,6 +10,7 @@
 
 #if defined(EMBER_WITH_CUDA)
 #include <ember/kernels/cuda/backend.h>
+#include <ember/kernels/cuda/counters.h>
 #include <ember/kernels/cuda/device.h>
 #include <ember/kernels/cuda/memory.h>
 #endif
@@ -183,6 +184,31 @@ int64_t host_syncs(int device) {
 #endif
   (void)device;
   return 0;
+}
+
+Counters counters() {
+  Counters c;
+#if defined(EMBER_WITH_CUDA)
+  const kernels::cuda::WorkCounters w = kernels::cuda::work_counters();
+  c.launches = w.kernel_launches + w.library_calls;
+  c.graph_launches = w.graph_launches;
+  c.h2d_bytes = w.h2d_bytes;
+  c.d2h_bytes = w.d2h_bytes;
+  c.d2d_bytes = w.d2d_bytes;
+  for (int d = 0; d < device_count(); ++d) {
+    c.syncs += host_syncs(d);
+    if (const CachingAllocator* a = device_allocator_if_used(Device::cuda(d)))
+      c.raw_allocs += a->stats().raw_alloc_calls;
+  }
+#endif
+  return c;
+}
+
+Counters operator-(const Counters& after, const Counters& before) {
+  return Counters{after.launches - before.launches,   after.graph_launches - before.graph_launches,
+                  after.syncs - before.syncs,         after.raw_allocs - before.raw_allocs,
+                  after.h2d_bytes - before.h2d_bytes, after.d2h_bytes - before.d2h_bytes,
+                  after.d2d_bytes - before.d2d_bytes};
 }
 
 // ---------------------------------------------------------------------------------------

@@ -47,6 +47,22 @@ int64_t max_staging_bytes(int device = 0);  // held at most so far
 // and with eager checks every checked op). 0 for a device never used.
 int64_t host_syncs(int device = 0);
 
+// What ember has asked of the GPUs since the program started, all devices together. A
+// benchmark takes a snapshot before and after the work it measures and subtracts
+// (ember-bench --counters). Work a CUDA graph replays counts once, when captured; each replay
+// is one graph launch. All zero without CUDA.
+struct Counters {
+  int64_t launches = 0;        // kernel launches and cuBLAS calls made from the host
+  int64_t graph_launches = 0;  // replays of captured graphs (cuda::Graph::replay)
+  int64_t syncs = 0;           // host waits for a device (host_syncs(), every device)
+  int64_t raw_allocs = 0;      // cudaMalloc calls of the caching allocators
+  int64_t h2d_bytes = 0;       // bytes copied host to device
+  int64_t d2h_bytes = 0;       // device to host
+  int64_t d2d_bytes = 0;       // within a device and between devices
+};
+Counters counters();
+Counters operator-(const Counters& after, const Counters& before);
+
 // Bad class targets (cross_entropy, nll_loss) and gather / scatter_add indices are found on
 // the GPU and thrown as ember::IndexError at the next point where ember waits for that
 // device -- item(), to(cpu), printing, synchronize() -- so a training step never waits for

@@ -16,6 +16,8 @@
 #endif
 
 namespace ember::cuda {
+#if defined(EMBER_WITH_CUDA)
+
 namespace {
 
 // Pool tags are odd, so no stream (an aligned pointer) ever has one.
@@ -25,8 +27,6 @@ StreamId next_pool_tag() {
 }
 
 }  // namespace
-
-#if defined(EMBER_WITH_CUDA)
 
 struct Graph::Impl {
   int device = 0;

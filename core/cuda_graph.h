@@ -4,10 +4,10 @@
 // its launch about as long).
 //
 //   ember::cuda::Graph graph;                       // cuda:0
-//   Tensor x = zeros({256, 784}, kCUDA), y = ...;   // static inputs: the graph reads these
+//   Tensor x = zeros({256, 784}, Device::cuda()), y = ...;  // static inputs the graph reads
 //   graph.capture([&] { step(x, y); });             // records; nothing runs
 //   for (auto& batch : loader) {
-//     x.copy_(batch.data.to(kCUDA)); y.copy_(...);  // new inputs, into the same memory
+//     x.copy_(batch.data); y.copy_(batch.target);   // new inputs, into the same memory
 //     graph.replay();                               // the whole step, one launch
 //   }
 //

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ struct Config {
   uint64_t seed = 0;
   std::string data;
   std::string save, load;
+  bool cuda_graph = true;
 };
 
 const char* kUsage =
@@ -46,6 +48,8 @@ const char* kUsage =
     "  --seed N                 initial weights and data order                 [0]\n"
     "  --data DIR               Fashion-MNIST IDX files            [$EMBER_FASHION_MNIST_DIR\n"
     "                           or /usr/share/datasets/fashion-mnist]\n"
+    "  --no-cuda-graph          on cuda, run every step eagerly instead of replaying\n"
+    "                           one captured CUDA graph per full batch\n"
     "  --save PATH              write the trained model's state_dict\n"
     "  --load PATH              start from a saved state_dict (--epochs 0: evaluate only)\n"
     "  --help                   this text\n";
@@ -67,6 +71,10 @@ Config parse(int argc, char** argv) {
   Config c;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i], value;
+    if (flag == "--no-cuda-graph") {
+      c.cuda_graph = false;
+      continue;
+    }
     if (flag == "--help" || flag == "-h") {
       std::cout << kUsage;
       std::exit(0);
@@ -141,6 +149,7 @@ class Progress {
  public:
   Progress(int epoch, int epochs, int64_t total)
       : epoch_(epoch), epochs_(epochs), total_(total), tty_(isatty(STDOUT_FILENO)) {}
+  bool shown() const { return tty_; }
   void update(int64_t done, double loss) const {
     if (!tty_) return;
     const int width = 30, filled = static_cast<int>(width * done / total_);
@@ -157,6 +166,79 @@ class Progress {
   int epoch_, epochs_;
   int64_t total_;
   bool tty_;
+};
+
+// One training step per batch, adding the batch's summed loss and correct predictions to
+// running totals that stay on the device (no host sync per step). On CUDA, with `graph`, the
+// step of a full batch is captured into a CUDA graph once (after one eager warm-up step, which
+// also gives the optimizer its device copies of the learning rate and step counts) and then
+// replayed with a single launch: each batch is copied into the same input tensors first. A
+// short last batch runs eagerly. The replay computes exactly what the eager step would.
+class Trainer {
+ public:
+  Trainer(nn::Module& model, optim::Optimizer& opt, Device device, int64_t batch_size, bool graph)
+      : model_(model),
+        opt_(opt),
+        device_(device),
+        batch_size_(batch_size),
+        graph_(graph && device.is_cuda()),
+        loss_sum_(zeros({}, TensorOptions().device(device))),
+        correct_(zeros({}, TensorOptions().dtype(kInt64).device(device))) {}
+
+  bool uses_graph() const { return graph_; }
+
+  // In place: a captured graph keeps adding into these tensors.
+  void reset_totals() {
+    loss_sum_.zero_();
+    correct_.zero_();
+  }
+  double loss_sum() const { return loss_sum_.item<double>(); }
+  int64_t correct() const { return correct_.item<int64_t>(); }
+
+  void step(const data::Batch& b) {
+    if (!graph_ || b.data.size(0) != batch_size_) {
+      run(b.data.to(device_), b.target.to(device_));
+      return;
+    }
+    if (!x_.defined()) {
+      x_ = empty(b.data.sizes(), TensorOptions(b.data.dtype()).device(device_));
+      y_ = empty(b.target.sizes(), TensorOptions(b.target.dtype()).device(device_));
+    }
+    x_.copy_(b.data);
+    y_.copy_(b.target);
+    if (!warmed_up_) {
+      run(x_, y_);
+      warmed_up_ = true;
+      return;
+    }
+    if (!cuda_graph_) {
+      cuda_graph_.emplace(device_.index);
+      cuda_graph_->capture([&] { run(x_, y_); });
+    }
+    cuda_graph_->replay();
+  }
+
+ private:
+  void run(const Tensor& x, const Tensor& y) {
+    Tensor logits = model_.forward(x);
+    Tensor loss = cross_entropy(logits, y);
+    opt_.zero_grad();
+    loss.backward();
+    opt_.step();
+    NoGradGuard no_grad;
+    loss_sum_.add_(loss.detach(), static_cast<double>(x.size(0)));
+    correct_.add_(eq(argmax(logits.detach(), 1), y).sum());
+  }
+
+  nn::Module& model_;
+  optim::Optimizer& opt_;
+  const Device device_;
+  const int64_t batch_size_;
+  const bool graph_;
+  Tensor loss_sum_, correct_;
+  Tensor x_, y_;  // a full batch's inputs, where the graph reads them
+  bool warmed_up_ = false;
+  std::optional<cuda::Graph> cuda_graph_;
 };
 
 double evaluate(nn::Module& model, const data::MNIST& set, Device device) {
@@ -211,9 +293,16 @@ int main(int argc, char** argv) {
       opt = std::make_unique<optim::Adam>(
           model.parameters(), optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
 
+    // Dropout draws new random numbers every step, which a replayed graph cannot.
+    Trainer trainer(model, *opt, device, cfg.batch_size, cfg.cuda_graph && cfg.dropout == 0);
     std::cout << "ember: training on " << device << ", " << train_set.size() << " train / "
-              << test_set.size() << " test images\n"
-              << model << "\n";
+              << test_set.size() << " test images";
+    if (device.is_cuda()) {
+      std::cout << (trainer.uses_graph() ? ", one CUDA graph replay per step"
+                    : cfg.dropout > 0    ? ", eager steps (dropout cannot be replayed)"
+                                         : ", eager steps");
+    }
+    std::cout << "\n" << model << "\n";
     data::DataLoader loader(train_set,
                             data::DataLoaderOptions(cfg.batch_size).shuffle(true).seed(cfg.seed));
     using Clock = std::chrono::steady_clock;
@@ -223,28 +312,17 @@ int main(int argc, char** argv) {
       const auto t0 = Clock::now();
       model.train();
       Progress bar(epoch, cfg.epochs, loader.size());
-      // Running sums stay on the device: no host sync per step.
-      Tensor loss_sum = zeros({}, TensorOptions().device(device));
-      Tensor correct = zeros({}, TensorOptions().dtype(kInt64).device(device));
+      trainer.reset_totals();
       int64_t step = 0, seen = 0;
       for (const data::Batch& b : loader) {
-        Tensor x = b.data.to(device), y = b.target.to(device);
-        Tensor logits = model.forward(x);
-        Tensor loss = cross_entropy(logits, y);
-        opt->zero_grad();
-        loss.backward();
-        opt->step();
-        {
-          NoGradGuard no_grad;
-          loss_sum = loss_sum + loss.detach() * static_cast<double>(x.size(0));
-          correct = correct + eq(argmax(logits.detach(), 1), y).sum();
-        }
-        seen += x.size(0);
-        if (++step % 20 == 0) bar.update(step, loss_sum.item<double>() / static_cast<double>(seen));
+        trainer.step(b);
+        seen += b.data.size(0);
+        if (++step % 20 == 0 && bar.shown())
+          bar.update(step, trainer.loss_sum() / static_cast<double>(seen));
       }
       bar.finish();
-      const double train_loss = loss_sum.item<double>() / static_cast<double>(seen);
-      const double train_acc = 100.0 * static_cast<double>(correct.item<int64_t>()) / seen;
+      const double train_loss = trainer.loss_sum() / static_cast<double>(seen);
+      const double train_acc = 100.0 * static_cast<double>(trainer.correct()) / seen;
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       test_acc = evaluate(model, test_set, device);
       std::printf(

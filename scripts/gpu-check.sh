@@ -7,8 +7,11 @@
 #   3. ctest: every case, the "/cuda" and "cuda/..." ones on the GPU (none may be skipped);
 #   4. compute-sanitizer (memcheck, racecheck, synccheck, initcheck) over the CUDA cases of the
 #      integration suite (the op harness on the device, the tutorial ops' parity tests);
-#   5. ember-bench (the op families and a training step, CPU vs GPU; CSV and PNG);
-#   6. train_mlp --device cuda for 10 epochs (needs Fashion-MNIST; skipped without it).
+#   5. ember-bench (the op families and a training step, CPU vs GPU; CSV and PNG), and
+#      ember-bench --counters (one step's launches, syncs and copies, and its time eager vs
+#      replayed as a CUDA graph);
+#   6. train_mlp --device cuda for 10 epochs, with its default CUDA graph and with
+#      --no-cuda-graph (needs Fashion-MNIST; skipped without it).
 # The report folder ($OUT when set, else gpu-check-report/) gets one log per step and
 # summary.txt: one line per step with its verdict (PASS, FAIL or SKIP) and figures. The exit
 # status is 0 only if no step failed.
@@ -148,6 +151,10 @@ step ember-bench 240 "$build/benchmarks/ember-bench" "${bench_flags[@]}"
 rows=$(grep -cE '^(elementwise|activation|matmul|bmm|softmax-CE|train step)' "$out/ember-bench.log" || true)
 train_row=$(grep -E '^train step' "$out/ember-bench.log" | head -1 | tr -s ' ')
 note "ember-bench: $verdict in ${last_secs} s ($rows rows; ${train_row:-no train step row}); $out/ember-bench/"
+step ember-bench-counters 120 "$build/benchmarks/ember-bench" --counters
+while read -r line; do note "  $line"; done < <(grep -E '^(counters|  (eager|graph) step)' \
+  "$out/ember-bench-counters.log")
+note "ember-bench --counters: $verdict in ${last_secs} s"
 
 # 6. train_mlp on the device
 data_dir=${EMBER_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
@@ -158,7 +165,11 @@ if [ ! -d "$data_dir" ]; then
 else
   step train_mlp 300 "$build/examples/train_mlp" --device cuda --epochs "$epochs" --data "$data_dir"
   result=$(grep -E '^done:' "$out/train_mlp.log" | tail -1)
-  note "train_mlp --device cuda --epochs $epochs: $verdict in ${last_secs} s (${result:-no result line})"
+  note "train_mlp --device cuda --epochs $epochs (CUDA graph): $verdict in ${last_secs} s (${result:-no result line})"
+  step train_mlp_eager 300 "$build/examples/train_mlp" --device cuda --epochs "$epochs" \
+    --data "$data_dir" --no-cuda-graph
+  result=$(grep -E '^done:' "$out/train_mlp_eager.log" | tail -1)
+  note "train_mlp --device cuda --epochs $epochs --no-cuda-graph: $verdict in ${last_secs} s (${result:-no result line})"
 fi
 
 if [ $failed -eq 0 ]; then note "gpu-check: ALL PASSED"; else note "gpu-check: SOME STEPS FAILED"; fi

@@ -22,6 +22,7 @@
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/common/gemm_args.h>
 #include <ember/kernels/cuda/check.h>
+#include <ember/kernels/cuda/counters.h>
 
 namespace ember::kernels::cuda {
 namespace {
@@ -81,18 +82,22 @@ void gemm_typed(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,
   const int gldc = static_cast<int>(g.ldc);
   if constexpr (std::is_same_v<T, float>) {
     if (batch == 1) {
+      detail::count(detail::Counter::kLibraryCalls);
       EMBER_CUBLAS_CHECK(cublasSgemm(h, op(g.trans_a), op(g.trans_b), gm, gn, gk, &al, g.a, glda,
                                      g.b, gldb, &be, g.c, gldc));
     } else {
+      detail::count(detail::Counter::kLibraryCalls);
       EMBER_CUBLAS_CHECK(cublasSgemmStridedBatched(h, op(g.trans_a), op(g.trans_b), gm, gn, gk, &al,
                                                    g.a, glda, stride_ga, g.b, gldb, stride_gb, &be,
                                                    g.c, gldc, sc, static_cast<int>(batch)));
     }
   } else {
     if (batch == 1) {
+      detail::count(detail::Counter::kLibraryCalls);
       EMBER_CUBLAS_CHECK(cublasDgemm(h, op(g.trans_a), op(g.trans_b), gm, gn, gk, &al, g.a, glda,
                                      g.b, gldb, &be, g.c, gldc));
     } else {
+      detail::count(detail::Counter::kLibraryCalls);
       EMBER_CUBLAS_CHECK(cublasDgemmStridedBatched(h, op(g.trans_a), op(g.trans_b), gm, gn, gk, &al,
                                                    g.a, glda, stride_ga, g.b, gldb, stride_gb, &be,
                                                    g.c, gldc, sc, static_cast<int>(batch)));

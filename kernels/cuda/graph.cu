@@ -5,6 +5,7 @@
 
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/cuda/check.h>
+#include <ember/kernels/cuda/counters.h>
 
 namespace ember::kernels::cuda {
 namespace {
@@ -49,6 +50,7 @@ bool is_capturing(void* stream) {
 
 void graph_launch(void* graph_exec, void* stream) {
   EMBER_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph_exec), as_stream(stream)));
+  detail::count(detail::Counter::kGraphLaunches);
 }
 
 void graph_destroy(void* graph_exec) noexcept {

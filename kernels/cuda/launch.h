@@ -17,6 +17,7 @@
 
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/cuda/check.h>
+#include <ember/kernels/cuda/counters.h>
 
 namespace ember::kernels::cuda {
 
@@ -59,6 +60,7 @@ void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, 
   // clang-format on
 #endif
   cudaError_t err = cudaGetLastError();
+  if (err == cudaSuccess) detail::count(detail::Counter::kKernelLaunches);
   if (err == cudaSuccess && detail::sync_launches()) err = cudaStreamSynchronize(stream);
   if (err != cudaSuccess) detail::throw_launch_failure(name, err, grid, block, smem);
 }

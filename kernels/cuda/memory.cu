@@ -10,6 +10,7 @@
 
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/cuda/check.h>
+#include <ember/kernels/cuda/counters.h>
 
 #if defined(EMBER_CUDASIM)
 #include <cudasim/memory.h>
@@ -134,22 +135,26 @@ void pinned_free(void* ptr) {
 }
 
 void memcpy_h2d_async(void* dst_device, const void* src_host, size_t nbytes, void* stream) {
+  detail::count(detail::Counter::kH2D, static_cast<int64_t>(nbytes));
   EMBER_CUDA_CHECK(
       cudaMemcpyAsync(dst_device, src_host, nbytes, cudaMemcpyHostToDevice, as_stream(stream)));
 }
 
 void memcpy_d2h_async(void* dst_host, const void* src_device, size_t nbytes, void* stream) {
+  detail::count(detail::Counter::kD2H, static_cast<int64_t>(nbytes));
   EMBER_CUDA_CHECK(
       cudaMemcpyAsync(dst_host, src_device, nbytes, cudaMemcpyDeviceToHost, as_stream(stream)));
 }
 
 void memcpy_d2d_async(void* dst_device, const void* src_device, size_t nbytes, void* stream) {
+  detail::count(detail::Counter::kD2D, static_cast<int64_t>(nbytes));
   EMBER_CUDA_CHECK(
       cudaMemcpyAsync(dst_device, src_device, nbytes, cudaMemcpyDeviceToDevice, as_stream(stream)));
 }
 
 void memcpy_peer_async(void* dst, int dst_device, const void* src, int src_device, size_t nbytes,
                        void* stream) {
+  detail::count(detail::Counter::kD2D, static_cast<int64_t>(nbytes));
   EMBER_CUDA_CHECK(
       cudaMemcpyPeerAsync(dst, dst_device, src, src_device, nbytes, as_stream(stream)));
 }

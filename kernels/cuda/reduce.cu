@@ -315,11 +315,13 @@ void device_reduce(const T* x, T* out, int64_t n, cudaStream_t stream, BlockAllo
   }
   if constexpr (kNeedsFinish) {
     A* total = reinterpret_cast<A*>(base);
+    detail::count(detail::Counter::kKernelLaunches, 2);  // CUB's tile and final passes
     EMBER_CUDA_CHECK(cub::DeviceReduce::Reduce(base + kSlot, temp_bytes, x, total, n, Combine<R>{},
                                                R::init(), stream));
     launch("reduce_finish", reduce_finish_kernel<R, T>, dim3(1), dim3(1), 0, stream,
            static_cast<const A*>(total), out, n);
   } else {
+    detail::count(detail::Counter::kKernelLaunches, 2);  // CUB's tile and final passes
     EMBER_CUDA_CHECK(
         cub::DeviceReduce::Reduce(base, temp_bytes, x, out, n, Combine<R>{}, R::init(), stream));
   }

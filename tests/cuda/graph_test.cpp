@@ -189,6 +189,29 @@ TEST(CudaGraph, AnOptimizerStepIsOneLaunchPerGroup) {
   EXPECT_EQ(cudasim::launches_of("adam_multi_step"), 1) << "four parameters, one launch";
 }
 
+// ember's own counters (what ember-bench --counters prints, on a GPU too) agree with what
+// cudasim saw.
+TEST(CudaGraph, EmberCountersAgreeWithCudasim) {
+  auto model = make_mlp(11);
+  optim::SGD opt(model->parameters(), optim::SGDOptions(0.1).momentum(0.9));
+  const Batch b = make_batch(1);
+  step(*model, opt, b.x.to(kCuda), b.y.to(kCuda));
+  cudasim::reset_counters();
+  const cuda::Counters before = cuda::counters();
+  step(*model, opt, b.x.to(kCuda), b.y.to(kCuda));
+  (void)model->parameters()[0].sum().item<float>();  // a sync and a copy back
+  const cuda::Counters c = cuda::counters() - before;
+  const cudasim::Counters sim = cudasim::counters();
+  EXPECT_EQ(c.launches, sim.kernel_launches + sim.cublas_calls);
+  EXPECT_EQ(c.syncs, sim.host_syncs);
+  EXPECT_EQ(c.raw_allocs, sim.device_allocations);
+  EXPECT_EQ(c.h2d_bytes, sim.bytes_h2d);
+  EXPECT_EQ(c.d2h_bytes, sim.bytes_d2h);
+  EXPECT_EQ(c.d2d_bytes, sim.bytes_d2d);
+  EXPECT_GT(c.launches, 0);
+  EXPECT_EQ(c.syncs, 1);
+}
+
 TEST(CudaGraph, AReplayMakesOneGraphLaunchAndNoHostLaunchSyncOrAllocation) {
   auto model = make_mlp(4);
   optim::SGD opt(model->parameters(), optim::SGDOptions(0.05));
