@@ -9,6 +9,7 @@
 #include <ember/core/autograd/autograd_meta.h>
 #include <ember/core/autograd/grad_mode.h>
 #include <ember/core/autograd/node.h>
+#include <ember/core/autograd/unit_gradient.h>
 
 namespace ember::autograd {
 namespace {
@@ -33,7 +34,7 @@ Tensor root_gradient(const Tensor& root, const Tensor* given, const char* api) {
   EMBER_CHECK(root.numel() == 1, AutogradError, api,
               ": grad can be implicitly created only for scalar outputs; the output has shape ",
               root.sizes(), ", so pass a gradient of that shape");
-  return ones_like(root);
+  return unit_gradient(root);  // Note [Unit gradient]
 }
 
 // Runs the graph. With `captures` non-null (autograd::grad), gradients arriving at the

@@ -1,5 +1,6 @@
 // softmax / log_softmax along any dim, and the losses: the fused softmax + cross-entropy
 // (probabilities never materialised; llm.c's fused classifier), nll_loss and mse_loss.
+#include <ember/core/autograd/unit_gradient.h>
 #include <ember/core/ops/op_utils.h>
 
 namespace ember {
@@ -81,19 +82,25 @@ LossReduction kernel_reduction(Reduction reduction) {
 // Shared backward for the two class-index losses: the per-sample gradient (broadcast for
 // mean/sum) goes straight into one kernel, which divides by the mean's valid count where it
 // lies, on the loss's device (Note [Host-device synchronisation] in kernels/cuda/backend.h).
+// cross_entropy's forward also wrote the gradient for an upstream 1 (`unit_grad`, Sum and
+// Mean) when the loss will be differentiated: backward() of the loss itself (Note [Unit
+// gradient]) then hands it on with no pass at all.
 class ClassLossBackward final : public Node {
  public:
   ClassLossBackward(bool fused_softmax, const Tensor& scores, const Tensor& target,
                     Reduction reduction, int64_t ignore_index, Tensor mean_count,
-                    Shape scores_sizes)
+                    Shape scores_sizes, Tensor unit_grad)
       : fused_(fused_softmax),
         scores_(scores),
         target_(target),
         reduction_(reduction),
         ignore_index_(ignore_index),
         mean_count_(std::move(mean_count)),
-        scores_sizes_(scores_sizes) {}
+        scores_sizes_(scores_sizes),
+        unit_grad_(std::move(unit_grad)) {}
   std::vector<Tensor> apply(const Tensor& g) override {
+    if (unit_grad_.defined() && autograd::is_unit_gradient(g))
+      return {unit_grad_.reshape(scores_sizes_)};
     Tensor scores = scores_.unpack(*this), target = target_.unpack(*this);
     const int64_t n = scores.size(0), c = scores.size(1);
     Tensor gc = detail::contiguous_data(g.to(scores.dtype()));
@@ -118,6 +125,7 @@ class ClassLossBackward final : public Node {
     scores_.reset();
     target_.reset();
     mean_count_ = Tensor();
+    unit_grad_ = Tensor();
   }
 
  private:
@@ -127,6 +135,7 @@ class ClassLossBackward final : public Node {
   int64_t ignore_index_;
   Tensor mean_count_;  // 0-dim int64 on the loss's device, written by the forward (Mean only)
   Shape scores_sizes_;
+  Tensor unit_grad_;  // (N, C): the gradient for an upstream 1, or undefined
 };
 
 // One backend call does the forward, the reduction and the target check (a bad target is an
@@ -144,6 +153,10 @@ Tensor class_loss(const char* op, bool fused, const Tensor& scores_in, const Ten
   Tensor mean_count = reduction == Reduction::Mean
                           ? detail::make_tensor(Shape{}, kInt64, scores.device())
                           : Tensor();
+  const bool differentiated = autograd::needs_grad(scores_in);
+  Tensor unit_grad = fused && differentiated && reduction != Reduction::None && scores.numel() > 0
+                         ? detail::make_tensor(scores.sizes(), scores.dtype(), scores.device())
+                         : Tensor();
   if (n > 0 || reduction != Reduction::None) {
     const auto* t = static_cast<const int64_t*>(target.data_ptr());
     void* reduced = reduction == Reduction::None ? nullptr : out.data_ptr();
@@ -151,16 +164,17 @@ Tensor class_loss(const char* op, bool fused, const Tensor& scores_in, const Ten
     Backend& be = backend_of(scores);
     if (fused)
       be.cross_entropy_forward(scores.dtype(), scores.data_ptr(), t, n, c, ignore_index,
-                               kernel_reduction(reduction), losses.data_ptr(), reduced, count);
+                               kernel_reduction(reduction), losses.data_ptr(), reduced, count,
+                               unit_grad.defined() ? unit_grad.data_ptr() : nullptr);
     else
       be.nll_loss_forward(scores.dtype(), scores.data_ptr(), t, n, c, ignore_index,
                           kernel_reduction(reduction), losses.data_ptr(), reduced, count);
   }
   if (reduction == Reduction::None && scores_in.dim() == 1) out = out.reshape(Shape{});
-  if (autograd::needs_grad(scores_in))
+  if (differentiated)
     autograd::attach(
         std::make_shared<ClassLossBackward>(fused, scores, target, reduction, ignore_index,
-                                            mean_count, scores_in.sizes()),
+                                            mean_count, scores_in.sizes(), std::move(unit_grad)),
         {&scores_in}, out);
   return out;
 }

@@ -372,11 +372,26 @@ void CpuBackend::nll_loss_backward(DType dt, const int64_t* targets, int64_t n, 
 void CpuBackend::cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
                                        int64_t n, int64_t c, int64_t ignore_index,
                                        LossReduction reduction, void* losses, void* reduced,
-                                       int64_t* valid_count) {
+                                       int64_t* valid_count, void* grad_logits) {
+  if (grad_logits != nullptr && reduction == LossReduction::None)
+    throw ValueError("kernels::cpu::cross_entropy_forward: grad_logits needs a Sum or Mean loss");
   const TargetCheck check = cpu::cross_entropy_forward(dt, logits, targets, n, c, ignore_index,
                                                        reduction, losses, reduced, valid_count);
   if (check.bad_index >= 0)
     throw bad_target_error("cross_entropy", targets[check.bad_index], check.bad_index, c);
+  if (grad_logits == nullptr) return;
+  // No launch to save here: the backward's own loop, for an upstream gradient of 1.
+  const double divisor =
+      reduction == LossReduction::Mean ? static_cast<double>(check.valid_count) : 1.0;
+  if (dt == DType::Float32) {
+    const float one = 1;
+    cross_entropy_backward_typed(static_cast<const float*>(logits), targets, n, c, ignore_index,
+                                 &one, 0, divisor, static_cast<float*>(grad_logits));
+  } else {
+    const double one = 1;
+    cross_entropy_backward_typed(static_cast<const double*>(logits), targets, n, c, ignore_index,
+                                 &one, 0, divisor, static_cast<double*>(grad_logits));
+  }
 }
 
 void CpuBackend::nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n,

@@ -210,12 +210,29 @@ __device__ void finish_loss_forward(IndexCheck* check, CheckedKernel kernel, con
   finish_launch(check, kernel, targets, c, 0);
 }
 
+// g[j] = gi * (softmax(x)_j - [j == hot]) for one row whose max and sum of exponentials the
+// block knows: the backward's arithmetic, which the fused forward shares to the bit.
+template <class T, int kBlock>
+__device__ __forceinline__ void write_row_grad(const T* xr, int64_t c, int64_t hot, T m, Acc<T> sum,
+                                               T gi, T* g) {
+  const T k = T(Acc<T>(gi) / sum);  // g_i * softmax_j = k * e^(x_j - m)
+  for (int64_t j = threadIdx.x; j < c; j += kBlock) {
+    const T v = math::exp(xr[j] - m) * k;
+    g[j] = j == hot ? v - gi : v;
+  }
+}
+
+// With `grad` (Sum / Mean): also the logits' gradient for an upstream 1. A Mean's divisor is
+// the valid count, which only the last block knows; the rows assume it is n (no target
+// ignored, the common case), and if it is not the last block writes them again with it.
 template <class T, int kBlock>
 __global__ void cross_entropy_forward_kernel(const T* logits, const int64_t* targets, int64_t n,
                                              int64_t c, int64_t ignore_index,
                                              LossReduction reduction, T* losses, T* reduced,
-                                             int64_t* valid_count, IndexCheck* check) {
+                                             int64_t* valid_count, IndexCheck* check, T* grad) {
   __shared__ RowShared<T, kBlock> sh;
+  const bool mean = reduction == LossReduction::Mean;
+  const T unit_gi = T(1.0 / (mean ? double(n) : 1.0));
   int64_t first_bad = kNoBadIndex, valid = 0;  // thread 0's tally for this block
   for (int64_t row = blockIdx.x; row < n; row += gridDim.x) {
     // Every thread reads the same target, so the whole block takes the same branch.
@@ -228,6 +245,8 @@ __global__ void cross_entropy_forward_kernel(const T* logits, const int64_t* tar
     }
     if (ignored || bad) {
       if (threadIdx.x == 0) losses[row] = T(0);
+      if (grad != nullptr)
+        for (int64_t j = threadIdx.x; j < c; j += kBlock) grad[row * c + j] = T(0);
       continue;
     }
     const T* xr = logits + row * c;
@@ -235,15 +254,31 @@ __global__ void cross_entropy_forward_kernel(const T* logits, const int64_t* tar
     Acc<T> sum;
     row_max_sum<T, kBlock>(xr, c, sh, m, sum);
     if (threadIdx.x == 0) losses[row] = T(Acc<T>(m) + math::log(sum) - Acc<T>(xr[t]));
+    if (grad != nullptr) write_row_grad<T, kBlock>(xr, c, t, m, sum, unit_gi, grad + row * c);
   }
   // One atomic per block, not per row.
   if (threadIdx.x == 0) {
     if (first_bad != kNoBadIndex) note_bad_position(check, first_bad);
     note_valid_targets(check, valid);
   }
-  if (is_last_block(check))
-    finish_loss_forward<T, kBlock>(check, CheckedKernel::CrossEntropy, losses, targets, n, c,
-                                   reduction, reduced, valid_count, sh.sum_temp);
+  if (!is_last_block(check)) return;
+  if (grad != nullptr && mean) {
+    const auto count = static_cast<int64_t>(load_volatile(&check->launch_valid));
+    if (count != n) {  // some targets were ignored: the rows again, over the true count
+      const T gi = T(1.0 / double(count));
+      for (int64_t row = 0; row < n; ++row) {
+        const int64_t t = targets[row];
+        if (t == ignore_index || is_bad_target(t, c)) continue;  // already zero
+        const T* xr = logits + row * c;
+        T m;
+        Acc<T> sum;
+        row_max_sum<T, kBlock>(xr, c, sh, m, sum);
+        write_row_grad<T, kBlock>(xr, c, t, m, sum, gi, grad + row * c);
+      }
+    }
+  }
+  finish_loss_forward<T, kBlock>(check, CheckedKernel::CrossEntropy, losses, targets, n, c,
+                                 reduction, reduced, valid_count, sh.sum_temp);
 }
 
 // g_i of the contract: the upstream gradient over the mean's valid count, in double.
@@ -272,13 +307,8 @@ __global__ void cross_entropy_backward_kernel(const T* logits, const int64_t* ta
     Acc<T> sum;
     row_max_sum<T, kBlock>(xr, c, sh, m, sum);
     const T gi = loss_grad(grad, row, grad_stride, mean_count);
-    const T k = T(Acc<T>(gi) / sum);  // g_i * softmax_j = k * e^(x_j - m)
     // A bad target was reported by the forward; it only skips the one-hot term here.
-    const int64_t hot = is_bad_target(t, c) ? -1 : t;
-    for (int64_t j = threadIdx.x; j < c; j += kBlock) {
-      const T v = math::exp(xr[j] - m) * k;
-      g[j] = j == hot ? v - gi : v;
-    }
+    write_row_grad<T, kBlock>(xr, c, is_bad_target(t, c) ? -1 : t, m, sum, gi, g);
   }
 }
 
@@ -422,7 +452,10 @@ void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t
 
 void cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
                            int64_t c, int64_t ignore_index, LossReduction reduction, void* losses,
-                           void* reduced, int64_t* valid_count, IndexCheck* check, void* stream) {
+                           void* reduced, int64_t* valid_count, IndexCheck* check, void* stream,
+                           void* grad_logits) {
+  EMBER_CHECK(grad_logits == nullptr || reduction != LossReduction::None, ValueError,
+              "kernels::cuda::cross_entropy_forward: grad_logits needs a Sum or Mean loss");
   dispatch_floating("cross_entropy_forward", dt, [&](auto tag) {
     using T = decltype(tag);
     if (n <= 0 && reduction == LossReduction::None) return;
@@ -431,7 +464,7 @@ void cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
       launch("cross_entropy_forward", cross_entropy_forward_kernel<T, kBlock>, row_grid(n),
              dim3(kBlock), 0, as_stream(stream), static_cast<const T*>(logits), targets, n, c,
              ignore_index, reduction, static_cast<T*>(losses), static_cast<T*>(reduced),
-             valid_count, check);
+             valid_count, check, static_cast<T*>(grad_logits));
     });
   });
 }
@@ -495,10 +528,10 @@ void CudaBackend::softmax_backward(DType dt, const void* y, const void* gy, void
 void CudaBackend::cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
                                         int64_t n, int64_t c, int64_t ignore_index,
                                         LossReduction reduction, void* losses, void* reduced,
-                                        int64_t* valid_count) {
+                                        int64_t* valid_count, void* grad_logits) {
   ensure_device(device_);
   cuda::cross_entropy_forward(dt, logits, targets, n, c, ignore_index, reduction, losses, reduced,
-                              valid_count, check_, stream_);
+                              valid_count, check_, stream_, grad_logits);
   checked_kernel_queued();
 }
 

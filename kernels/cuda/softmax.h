@@ -29,9 +29,13 @@ void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t
 // losses[i] = logsumexp(logits[i, :]) - logits[i, t_i], 0 for ignored or bad targets; for
 // Sum / Mean also *reduced, and *valid_count when not null. One block per row; the
 // probabilities are never stored. n == 0 with a reduction still launches (to write 0 / NaN).
+// With grad_logits (Sum / Mean only), the same launch writes the logits' gradient for an
+// upstream 1, bit for bit what cross_entropy_backward writes (a Mean with ignored targets
+// costs its last block a second pass over the rows).
 void cross_entropy_forward(DType dt, const void* logits, const int64_t* targets, int64_t n,
                            int64_t c, int64_t ignore_index, LossReduction reduction, void* losses,
-                           void* reduced, int64_t* valid_count, IndexCheck* check, void* stream);
+                           void* reduced, int64_t* valid_count, IndexCheck* check, void* stream,
+                           void* grad_logits = nullptr);
 
 // glogits[i, j] = g_i * (softmax(logits[i])_j - [j == t_i]), 0 for ignored rows, with
 // g_i = grad_losses[i * grad_stride] / *mean_count (no division when mean_count is null;

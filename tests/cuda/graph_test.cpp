@@ -212,6 +212,19 @@ TEST(CudaGraph, EmberCountersAgreeWithCudasim) {
   EXPECT_EQ(c.syncs, 1);
 }
 
+// The loss's forward writes its gradient, so the loss forward and backward are one launch,
+// with no seed fill (Note [Unit gradient] in core/autograd/unit_gradient.h).
+TEST(CudaGraph, ALossForwardAndBackwardIsOneLaunch) {
+  Tensor logits = randn({8, 5}).to(kCuda).requires_grad_(true);
+  const Tensor y = zeros({8}, TensorOptions(kInt64).device(kCuda));
+  cross_entropy(logits, y).backward();  // makes the seed constant
+  logits.set_grad(Tensor());
+  cudasim::reset_counters();
+  cross_entropy(logits, y).backward();
+  EXPECT_EQ(cudasim::counters().kernel_launches, 1);
+  EXPECT_EQ(cudasim::launches_of("cross_entropy_forward"), 1);
+}
+
 TEST(CudaGraph, AReplayMakesOneGraphLaunchAndNoHostLaunchSyncOrAllocation) {
   auto model = make_mlp(4);
   optim::SGD opt(model->parameters(), optim::SGDOptions(0.05));
