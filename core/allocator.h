@@ -67,8 +67,9 @@ class CachingAllocator final : public BlockAllocator {
   // handed out again while the capture runs, since the captured work may still use it when
   // replayed. At end_capture the pool's freed blocks become free pool blocks, which only
   // `pool` allocations could take (there are none any more), and the other freed blocks stay
-  // held. release_pool (the graph is gone) returns the held blocks; pool blocks still in use
-  // go back to the pool's free lists when freed, and empty_cache releases the free segments.
+  // held. release_pool (the graph is gone) returns the held blocks and releases the pool's
+  // free segments; a pool block still in use (a graph's output) is released with its segment
+  // when that becomes wholly free. empty_cache throws ValueError during a capture.
   // During a capture a raw allocation that fails is not retried after releasing the cache:
   // that would free memory, which a capture forbids.
   void begin_capture(StreamId stream, StreamId pool);

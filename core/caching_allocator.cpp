@@ -251,6 +251,10 @@ struct CachingAllocator::Impl {
   };
   std::vector<CapturePool> pools;
   int capturing = 0;  // pools whose capture is running
+  // Tags of released pools: their blocks still in use (a graph's outputs) skip parking when
+  // freed, and a segment of theirs that becomes wholly free is released, since no allocation
+  // will ever ask for the tag again.
+  std::set<StreamId> retired;
 
   CapturePool* pool_capturing(StreamId stream) {
     for (CapturePool& p : pools) {
@@ -347,6 +351,12 @@ struct CachingAllocator::Impl {
     block->requested = 0;
     stats.allocated_bytes -= static_cast<int64_t>(block->size);
     --stats.active_blocks;
+    if (!retired.empty() && retired.count(block->stream) != 0) [[unlikely]] {
+      if (config.guard_bytes > 0) raw.on_block_freed(ptr);
+      Block* merged = return_to_pool(block);
+      if (capturing == 0 && merged->is_whole_segment()) release_segment(merged);
+      return;
+    }
     park(block);
     // Told last, under the lock: the allocator is already consistent if the hook throws (a
     // corrupted guard), and a concurrent reuse of ptr cannot be announced before this.
@@ -394,7 +404,8 @@ struct CachingAllocator::Impl {
   }
 
   // Frees the block for real: merges it with free neighbours and files it in its pool.
-  void return_to_pool(Block* block) {
+  // Returns the block it ended up in (merged with its free neighbours).
+  Block* return_to_pool(Block* block) {
     block->state = BlockState::kFree;
     BlockPool& pool = *block->pool;
     if (block->prev != nullptr && block->prev->state == BlockState::kFree) {
@@ -415,6 +426,7 @@ struct CachingAllocator::Impl {
       arena.recycle(next);
     }
     pool.insert(block);
+    return block;
   }
 
   Block* take_best_fit(BlockPool& pool, StreamId stream, size_t size) {
@@ -480,6 +492,40 @@ struct CachingAllocator::Impl {
                         format_bytes(static_cast<int64_t>(segment_size)), " segment) on stream ",
                         stream, " from raw allocator '", raw.name(),
                         "' even after releasing cached blocks; ", stats_string_locked()));
+  }
+
+  // Hands a free whole segment back to the raw allocator.
+  void release_segment(Block* block) {
+    block->pool->erase(block);
+    void* const ptr = block->ptr;
+    const size_t size = block->size;
+    ++stats.raw_free_calls;
+    stats.reserved_bytes -= static_cast<int64_t>(size);
+    arena.recycle(block);
+    raw.raw_free(ptr, size);
+  }
+
+  // The pool's free whole segments go back to the raw allocator (not during a capture, which
+  // a raw free would break: then they wait for its blocks' next free or empty_cache).
+  void release_pool_segments(StreamId pool) {
+    if (capturing > 0) return;
+    unpark_all();
+    std::vector<Block*> whole;
+    for (BlockPool* p : {&small_pool, &large_pool}) {
+      for (auto it = p->blocks.lower_bound(BlockOrder::Key{pool, 0, 0});
+           it != p->blocks.end() && (*it)->stream == pool; ++it) {
+        if ((*it)->is_whole_segment()) whole.push_back(*it);
+      }
+    }
+    std::exception_ptr first_error;
+    for (Block* b : whole) {
+      try {
+        release_segment(b);
+      } catch (...) {
+        if (!first_error) first_error = std::current_exception();
+      }
+    }
+    if (first_error) std::rethrow_exception(first_error);
   }
 
   // Frees every free whole segment. A raw free that fails (on a GPU, an earlier kernel's
@@ -591,11 +637,16 @@ void CachingAllocator::release_pool(StreamId pool) {
   if (it->capturing) --impl_->capturing;
   std::vector<Block*> held = std::move(it->held);
   impl_->pools.erase(it);
+  impl_->retired.insert(pool);
   impl_->free_blocks(held);
+  impl_->release_pool_segments(pool);
 }
 
 void CachingAllocator::empty_cache() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
+  EMBER_CHECK(impl_->capturing == 0, ValueError, "empty_cache: ", impl_->name,
+              " is serving a CUDA graph capture, which releasing memory would break; call it "
+              "after the capture");
   impl_->release_free_segments();
 }
 

@@ -29,8 +29,8 @@ void adam_step_(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_
 // max_exp_avg_sqs: empty unless amsgrad). The learning rate is `lr`, a 1-element float64
 // tensor, and parameter k's step count is steps[step_index[k]] (`steps` an int64 tensor), both
 // on the parameters' device and read when the update runs, which then increments the count:
-// SGD reads it only with momentum (0: the first update, which starts the buffer at the
-// gradient), Adam's update is number step + 1. So a CUDA graph that replays the update sees
+// SGD reads and counts it only with momentum (0: the first update, which starts the buffer at
+// the gradient), Adam's update is number step + 1. So a CUDA graph that replays the update sees
 // each step's learning rate and counts, not the captured ones.
 void sgd_multi_step_(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                      const std::vector<Tensor>& momentum_bufs, const Tensor& lr, Tensor& steps,

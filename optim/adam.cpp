@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <ember/core/autograd/grad_mode.h>
+#include <ember/core/cuda_graph.h>
 #include <ember/core/fused.h>
 
 namespace ember::optim {
@@ -87,6 +88,9 @@ void Adam::step() {
     DeviceHyper& h = device_hyper(gi, name_);
     fused::adam_multi_step_(params, grads, m, v, vmax, h.lr, h.steps, index, o.betas().first,
                             o.betas().second, o.eps(), o.weight_decay(), decoupled_);
+    // A captured update has not run: the device counts its replays.
+    const Device device = params.front().device();
+    if (device.is_cuda() && cuda::is_current_stream_capturing(device.index)) continue;
     for (ParamState* st : states) {
       ++st->step;
       st->started = true;

@@ -169,6 +169,18 @@ void Optimizer::zero_grad(bool set_to_none) {
   }
 }
 
+// The host's counts as the device keeps them: 0 for a new parameter; a started state without
+// a count of its own (an SGD momentum buffer) counts as 1.
+Tensor Optimizer::host_step_counts(const ParamGroup& group) const {
+  std::vector<int64_t> counts;
+  for (const Tensor& p : group.params()) {
+    const auto it = state_.find(p.impl());
+    const bool has = it != state_.end() && it->second.started;
+    counts.push_back(has ? std::max<int64_t>(it->second.step, 1) : 0);
+  }
+  return from_vector<int64_t>(counts, std::nullopt, TensorOptions(kInt64).device(kCPU));
+}
+
 Optimizer::DeviceHyper& Optimizer::device_hyper(size_t g, const char* name) {
   if (device_hyper_.size() < param_groups_.size()) device_hyper_.resize(param_groups_.size());
   const ParamGroup& group = param_groups_[g];
@@ -193,19 +205,11 @@ Optimizer::DeviceHyper& Optimizer::device_hyper(size_t g, const char* name) {
               "optim/optimizer.h)");
   const TensorOptions host = TensorOptions(kFloat64).device(kCPU);
   if (!exists || h.steps_stale) {
-    // The host's counts: 0 for a new parameter; a started SGD momentum buffer counts as 1.
-    std::vector<int64_t> counts;
-    for (const Tensor& p : group.params()) {
-      const auto it = state_.find(p.impl());
-      const bool has = it != state_.end() && it->second.started;
-      counts.push_back(has ? std::max<int64_t>(it->second.step, 1) : 0);
-    }
-    Tensor values = from_vector<int64_t>(counts, std::nullopt, TensorOptions(kInt64).device(kCPU));
     // Written in place when they exist: a captured graph keeps reading these addresses.
     if (exists) {
-      h.steps.copy_(values);
+      h.steps.copy_(host_step_counts(group));
     } else {
-      h.steps = values.to(device);
+      h.steps = host_step_counts(group).to(device);
     }
     h.steps_stale = false;
   }
@@ -256,8 +260,9 @@ StateDict Optimizer::state_dict() const {
       out.emplace_back(prefix + std::string(name), scalar(number ? *number : (*flag ? 1 : 0)));
     });
   }
-  // The device counts are right after graph replays too (Note [Device hyper-parameters]).
-  std::vector<int64_t> device_steps(params.size(), 0);
+  // The device counts are right after graph replays too (Note [Device hyper-parameters]);
+  // -1 where a parameter has none.
+  std::vector<int64_t> device_steps(params.size(), -1);
   for (size_t g = 0, i = 0; g < param_groups_.size(); ++g) {
     const size_t n = param_groups_[g].params().size();
     if (g < device_hyper_.size() && device_hyper_[g].steps.defined() &&
@@ -273,7 +278,7 @@ StateDict Optimizer::state_dict() const {
     if (st == nullptr) continue;
     const std::string prefix = "state." + std::to_string(i) + ".";
     // Only optimizers that count steps on the host save them (SGD does not).
-    const int64_t step = st->step > 0 ? std::max(st->step, device_steps[i]) : 0;
+    const int64_t step = st->step <= 0 ? 0 : device_steps[i] >= 0 ? device_steps[i] : st->step;
     if (step > 0) out.emplace_back(prefix + "step", scalar(static_cast<double>(step)));
     for (const auto& [name, t] : st->buffers) out.emplace_back(prefix + name, t.clone());
   }
@@ -369,13 +374,36 @@ void Optimizer::load_state_dict(const StateDict& sd) {
   }
   for (const auto& [index, st] : new_state) check_state("state." + std::to_string(index), st);
 
-  // Everything is valid: commit.
+  // Everything is valid: commit. Buffers that fit are written in place, so that a CUDA graph
+  // which captured step() keeps updating the optimizer's state.
+  for (auto& [index, st] : new_state) {
+    const auto old = state_.find(params[index]->impl());
+    if (old == state_.end()) continue;
+    for (auto& [name, t] : st.buffers) {
+      Tensor* kept = old->second.find(name);
+      if (kept != nullptr && kept->sizes() == t.sizes() && kept->dtype() == t.dtype() &&
+          kept->device() == t.device() && kept->is_contiguous()) {
+        kept->copy_(t);
+        t = *kept;
+      }
+    }
+  }
   for (size_t g = 0; g < param_groups_.size(); ++g)
     param_groups_[g].set_options(std::move(new_options[g]));
   state_.clear();
   for (auto& [index, st] : new_state) state_[params[index]->impl()] = std::move(st);
-  // The next step() writes the loaded counts (and options) into the device copies.
-  for (DeviceHyper& h : device_hyper_) h.steps_stale = true;
+  // The loaded counts go to the device copies now (in place, for a captured graph), the
+  // learning rates at the next step() or sync_lr().
+  for (size_t g = 0; g < device_hyper_.size() && g < param_groups_.size(); ++g) {
+    DeviceHyper& h = device_hyper_[g];
+    if (!h.steps.defined()) continue;
+    const Tensor counts = host_step_counts(param_groups_[g]);
+    if (h.steps.numel() == counts.numel()) {
+      h.steps.copy_(counts);
+    } else {
+      h.steps_stale = true;
+    }
+  }
   for (const ParamGroup& g : param_groups_) allocate_state(g);  // for parameters left out
 }
 

@@ -181,7 +181,11 @@ class Optimizer {
   // (ParamState::step) for eager steps; state_dict() reads the device's, which are right after
   // replays too. The copies are made, and an lr written, by eager code: the first step(),
   // sync_lr(), a scheduler's step. During a capture they can only be read, so capturing a
-  // step() that would have to write them (the first step, a new lr) throws CudaError.
+  // step() that would have to write them (the first step, a new lr) throws CudaError. A
+  // captured step() leaves the host's counts alone (it ran nothing). load_state_dict writes
+  // the loaded buffers and counts into the existing tensors where they fit, so a graph that
+  // captured step() goes on from the loaded state. One device per group: a group whose
+  // parameters are on several devices throws DeviceError at step() (split it into groups).
   struct DeviceHyper {
     Tensor lr;     // float64 (1), the group's lr as last written
     Tensor steps;  // int64 (params in the group): each parameter's update count
@@ -191,6 +195,7 @@ class Optimizer {
   // Group g's copies, made or brought up to date (lr, device, size) for an update; `name`
   // prefixes errors. Throws DeviceError if the group's parameters are on several devices.
   DeviceHyper& device_hyper(size_t g, const char* name);
+  Tensor host_step_counts(const ParamGroup& group) const;  // int64, on the CPU
 
   std::vector<DeviceHyper> device_hyper_;  // indexed like param_groups_; made by step()
 

@@ -182,8 +182,14 @@ void sgd_multi_step_(const std::vector<Tensor>& params, const std::vector<Tensor
   std::vector<kernels::OptimizerTensor> tensors =
       check_group(kOp, lists, grads, lr, steps, step_index);
   if (tensors.empty()) return;
-  if (use_buf) {
-    for (size_t k = 0; k < params.size(); ++k) tensors[k].state[0] = momentum_bufs[k].data_ptr();
+  for (size_t k = 0; k < params.size(); ++k) {
+    if (use_buf) {
+      tensors[k].state[0] = momentum_bufs[k].data_ptr();
+    } else {
+      // Counted only with momentum: a buffer made when momentum is switched on later must see
+      // its first update as the first (it is not zeroed).
+      tensors[k].step = nullptr;
+    }
   }
   const kernels::SgdHyper hyper{momentum, dampening, weight_decay, nesterov};
   Backend& be = backend(params[0].device());

@@ -208,15 +208,17 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Tensor out = detail::make_tensor({rows, out_f}, x.dtype(), x.device());
   if (out.numel() > 0) {
     Backend& be = backend_of(x);
-    if (bias.defined()) {
-      // Bias first, then the GEMM accumulates onto it (beta = 1): no extra pass.
-      be.copy(bias.dtype(), detail::broadcast_layout(bias, out.sizes()), bias.data_ptr(),
-              out.dtype(), detail::layout_of(out), out.data_ptr());
-    }
     GemmOperand W = as_operand(weight);
-    be.gemm(x.dtype(), false, !W.trans, rows, out_f, in, 1.0, x2d.data_ptr(),
-            std::max<int64_t>(in, 1), W.t.data_ptr(), W.ld, bias.defined() ? 1.0 : 0.0,
-            out.data_ptr(), out_f);
+    if (bias.defined()) {
+      // One call: on CUDA the bias is the GEMM's epilogue; no extra pass either way.
+      const Tensor b = detail::contiguous_data(bias);
+      be.gemm_bias(x.dtype(), false, !W.trans, rows, out_f, in, x2d.data_ptr(),
+                   std::max<int64_t>(in, 1), W.t.data_ptr(), W.ld, b.data_ptr(), out.data_ptr(),
+                   out_f);
+    } else {
+      be.gemm(x.dtype(), false, !W.trans, rows, out_f, in, 1.0, x2d.data_ptr(),
+              std::max<int64_t>(in, 1), W.t.data_ptr(), W.ld, 0.0, out.data_ptr(), out_f);
+    }
   }
   out = out.reshape(out_sizes);
   if (autograd::needs_grad(x, weight, bias)) {

@@ -1,4 +1,5 @@
-// cudasim cuBLAS: SGEMM / DGEMM and their strided-batched forms on the CPU, in cuBLAS's
+// cudasim cuBLAS: SGEMM / DGEMM and their strided-batched forms, and cuBLASLt's float32 matmul
+// with the bias epilogue, on the CPU, in cuBLAS's
 // column-major convention, validating arguments in cuBLAS's order and with its status codes.
 // Beyond what cuBLAS checks, every matrix extent must lie in device memory (and inside a
 // caching-allocator block), since a stray extent would be an illegal access on a GPU: that
@@ -9,6 +10,7 @@
 // swapped and m and n exchanged. oneDNN has no DGEMM, and float64 on the device serves only
 // gradchecks and tests (small matrices), so DGEMM is a plain column-major loop in both builds.
 #include <algorithm>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 #include <cblas.h>
 #endif
 
+#include "cublasLt.h"
 #include "cublas_v2.h"
 #include "internal.h"
 
@@ -330,4 +333,257 @@ cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_
                                          int ldc, long long int strideC, int batchCount) {
   return gemm("cublasDgemmStridedBatched", handle, transa, transb, m, n, k, alpha, A, lda, strideA,
               B, ldb, strideB, beta, C, ldc, strideC, batchCount);
+}
+
+// ---------------------------------------------------------------------------------------
+// cuBLASLt (cublasLt.h): one matmul through descriptors, float32 only, with the bias
+// epilogue. Validated as cuBLASLt does (layouts that do not fit the product are
+// CUBLAS_STATUS_INVALID_VALUE), then the same checks and CPU GEMM as cublasSgemm.
+
+struct cublasLtContext {
+  int device = 0;
+};
+
+struct cublasLtMatmulDescOpaque_t {
+  cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+  cudaDataType_t scale = CUDA_R_32F;
+  cublasOperation_t trans_a = CUBLAS_OP_N;
+  cublasOperation_t trans_b = CUBLAS_OP_N;
+  uint32_t epilogue = CUBLASLT_EPILOGUE_DEFAULT;
+  const void* bias = nullptr;
+  cudaDataType_t bias_type = CUDA_R_32F;
+};
+
+struct cublasLtMatrixLayoutOpaque_t {
+  cudaDataType_t type = CUDA_R_32F;
+  uint64_t rows = 0, cols = 0;
+  int64_t ld = 0;
+};
+
+namespace {
+
+struct LtObjects {
+  std::set<const void*> live;  // handles, descriptors and layouts
+};
+
+LtObjects& lt_objects() {
+  static auto* o = new LtObjects;
+  return *o;
+}
+
+bool lt_live(const void* p) {
+  return p != nullptr && lt_objects().live.count(p) != 0;
+}
+
+template <class T>
+cublasStatus_t lt_create(T** out, const char* api) {
+  if (out == nullptr) return fail(CUBLAS_STATUS_INVALID_VALUE, strprintf("%s: null", api));
+  *out = new T;
+  lt_objects().live.insert(*out);
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+template <class T>
+cublasStatus_t lt_destroy(T* p, const char* api) {
+  if (!lt_live(p)) return fail(CUBLAS_STATUS_INVALID_VALUE, strprintf("%s: not live", api));
+  lt_objects().live.erase(p);
+  delete p;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+cublasStatus_t cublasLtCreate(cublasLtHandle_t* handle) {
+  ApiLock lock(api_mutex());
+  const cublasStatus_t s = lt_create(handle, "cublasLtCreate");
+  if (s == CUBLAS_STATUS_SUCCESS) {
+    (*handle)->device = current_device();
+    touch_context((*handle)->device);
+  }
+  return s;
+}
+
+cublasStatus_t cublasLtDestroy(cublasLtHandle_t handle) {
+  ApiLock lock(api_mutex());
+  return lt_destroy(handle, "cublasLtDestroy");
+}
+
+cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t* desc,
+                                        cublasComputeType_t compute_type,
+                                        cudaDataType_t scale_type) {
+  ApiLock lock(api_mutex());
+  const cublasStatus_t s = lt_create(desc, "cublasLtMatmulDescCreate");
+  if (s == CUBLAS_STATUS_SUCCESS) {
+    (*desc)->compute = compute_type;
+    (*desc)->scale = scale_type;
+  }
+  return s;
+}
+
+cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t desc) {
+  ApiLock lock(api_mutex());
+  return lt_destroy(desc, "cublasLtMatmulDescDestroy");
+}
+
+cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t desc,
+                                              cublasLtMatmulDescAttributes_t attr, const void* buf,
+                                              size_t size) {
+  ApiLock lock(api_mutex());
+  if (!lt_live(desc) || buf == nullptr) {
+    return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasLtMatmulDescSetAttribute: bad descriptor");
+  }
+  auto read = [&](auto& field) {
+    if (size != sizeof(field)) return false;
+    std::memcpy(&field, buf, size);
+    return true;
+  };
+  bool ok = false;
+  int32_t op = 0;
+  switch (attr) {
+    case CUBLASLT_MATMUL_DESC_TRANSA:
+      ok = read(op) && valid_op(static_cast<cublasOperation_t>(op));
+      if (ok) desc->trans_a = static_cast<cublasOperation_t>(op);
+      break;
+    case CUBLASLT_MATMUL_DESC_TRANSB:
+      ok = read(op) && valid_op(static_cast<cublasOperation_t>(op));
+      if (ok) desc->trans_b = static_cast<cublasOperation_t>(op);
+      break;
+    case CUBLASLT_MATMUL_DESC_EPILOGUE:
+      ok = read(desc->epilogue);
+      break;
+    case CUBLASLT_MATMUL_DESC_BIAS_POINTER:
+      ok = read(desc->bias);
+      break;
+    case CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE:
+      ok = read(desc->bias_type);
+      break;
+    default:
+      return fail(CUBLAS_STATUS_NOT_SUPPORTED,
+                  strprintf("cublasLtMatmulDescSetAttribute: attribute %d is not simulated",
+                            static_cast<int>(attr)));
+  }
+  if (!ok) {
+    return fail(CUBLAS_STATUS_INVALID_VALUE,
+                strprintf("cublasLtMatmulDescSetAttribute: bad value or size %zu for attribute %d",
+                          size, static_cast<int>(attr)));
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t* layout, cudaDataType type,
+                                          uint64_t rows, uint64_t cols, int64_t ld) {
+  ApiLock lock(api_mutex());
+  if (ld < static_cast<int64_t>(rows > 1 ? rows : 1)) {
+    return fail(CUBLAS_STATUS_INVALID_VALUE,
+                strprintf("cublasLtMatrixLayoutCreate: ld %lld < rows %llu",
+                          static_cast<long long>(ld), static_cast<unsigned long long>(rows)));
+  }
+  const cublasStatus_t s = lt_create(layout, "cublasLtMatrixLayoutCreate");
+  if (s == CUBLAS_STATUS_SUCCESS) **layout = cublasLtMatrixLayoutOpaque_t{type, rows, cols, ld};
+  return s;
+}
+
+cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t layout) {
+  ApiLock lock(api_mutex());
+  return lt_destroy(layout, "cublasLtMatrixLayoutDestroy");
+}
+
+cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc, const void* alpha,
+                              const void* A, cublasLtMatrixLayout_t Adesc, const void* B,
+                              cublasLtMatrixLayout_t Bdesc, const void* beta, const void* C,
+                              cublasLtMatrixLayout_t Cdesc, void* D, cublasLtMatrixLayout_t Ddesc,
+                              const cublasLtMatmulAlgo_t* algo, void* workspace,
+                              size_t workspace_size, cudaStream_t stream) {
+  ApiLock lock(api_mutex());
+  constexpr const char* api = "cublasLtMatmul";
+  if (!lt_live(handle)) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasLtMatmul: bad handle");
+  if (!lt_live(desc) || !lt_live(Adesc) || !lt_live(Bdesc) || !lt_live(Cdesc) || !lt_live(Ddesc) ||
+      alpha == nullptr || beta == nullptr) {
+    return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasLtMatmul: a descriptor, alpha or beta is bad");
+  }
+  const bool bias = desc->epilogue == CUBLASLT_EPILOGUE_BIAS;
+  if (desc->compute != CUBLAS_COMPUTE_32F || desc->scale != CUDA_R_32F || algo != nullptr ||
+      (desc->epilogue != CUBLASLT_EPILOGUE_DEFAULT && !bias) ||
+      (bias && desc->bias_type != CUDA_R_32F)) {
+    return fail(CUBLAS_STATUS_NOT_SUPPORTED,
+                strprintf("cublasLtMatmul: cudasim computes only CUBLAS_COMPUTE_32F with float "
+                          "scales, no explicit algo, and the DEFAULT or BIAS epilogue (got compute "
+                          "%d, epilogue %u)",
+                          static_cast<int>(desc->compute), desc->epilogue));
+  }
+  for (const cublasLtMatrixLayoutOpaque_t* l : {Adesc, Bdesc, Cdesc, Ddesc}) {
+    if (l->type != CUDA_R_32F) {
+      return fail(CUBLAS_STATUS_NOT_SUPPORTED, "cublasLtMatmul: cudasim computes float32 only");
+    }
+  }
+  const bool ta = desc->trans_a != CUBLAS_OP_N, tb = desc->trans_b != CUBLAS_OP_N;
+  const uint64_t m = Ddesc->rows, n = Ddesc->cols;
+  const uint64_t k = ta ? Adesc->rows : Adesc->cols;
+  const uint64_t a_m = ta ? Adesc->cols : Adesc->rows;
+  const uint64_t b_k = tb ? Bdesc->cols : Bdesc->rows, b_n = tb ? Bdesc->rows : Bdesc->cols;
+  if (a_m != m || b_k != k || b_n != n || Cdesc->rows != m || Cdesc->cols != n ||
+      (C != D && Cdesc->ld != Ddesc->ld)) {
+    return fail(
+        CUBLAS_STATUS_INVALID_VALUE,
+        strprintf("cublasLtMatmul: layouts do not fit: op(A) %llux%llu, op(B) %llux%llu, "
+                  "C %llux%llu, D %llux%llu",
+                  static_cast<unsigned long long>(a_m), static_cast<unsigned long long>(k),
+                  static_cast<unsigned long long>(b_k), static_cast<unsigned long long>(b_n),
+                  static_cast<unsigned long long>(Cdesc->rows),
+                  static_cast<unsigned long long>(Cdesc->cols), static_cast<unsigned long long>(m),
+                  static_cast<unsigned long long>(n)));
+  }
+  if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
+  if (workspace_size > 0 && classify(workspace) != Space::kDevice) {
+    return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasLtMatmul: the workspace is not device memory");
+  }
+  const float al = *static_cast<const float*>(alpha), be = *static_cast<const float*>(beta);
+  const bool reads_ab = k > 0 && al != 0.0f;
+  const auto* a = static_cast<const float*>(A);
+  const auto* b = static_cast<const float*>(B);
+  const auto* c = static_cast<const float*>(C);
+  auto* d = static_cast<float*>(D);
+  const auto* bias_p = static_cast<const float*>(desc->bias);
+  const long long lm = static_cast<long long>(m), ln = static_cast<long long>(n),
+                  lk = static_cast<long long>(k);
+  const Extent ea = extent(Adesc->rows, Adesc->cols, Adesc->ld, 0, 1);
+  const Extent eb = extent(Bdesc->rows, Bdesc->cols, Bdesc->ld, 0, 1);
+  const Extent ed = extent(lm, ln, Ddesc->ld, 0, 1);
+  std::string why = check_operand("D", d, ed);
+  if (why.empty() && be != 0.0f && C != D) why = check_operand("C", c, ed);
+  if (why.empty() && reads_ab) why = check_operand("A", a, ea);
+  if (why.empty() && reads_ab) why = check_operand("B", b, eb);
+  if (why.empty() && bias) why = check_operand("bias", bias_p, Extent{0, lm});
+  const int device = handle->device;
+  for (const void* p : {static_cast<const void*>(d), static_cast<const void*>(a),
+                        static_cast<const void*>(b), static_cast<const void*>(bias_p)}) {
+    if (why.empty() && p != nullptr && classify(p) == Space::kDevice && device_of(p) != device) {
+      why = strprintf("%p is memory of device %d, the handle works on device %d", p, device_of(p),
+                      device);
+    }
+  }
+  if (why.empty() && stream_device(stream) != device) {
+    why = strprintf("the stream belongs to device %d, the handle to device %d",
+                    stream_device(stream), device);
+  }
+  if (!why.empty()) return fail(CUBLAS_STATUS_EXECUTION_FAILED, strprintf("%s: ", api) + why);
+  ++mutable_counters().cublas_calls;
+  const int ilda = static_cast<int>(Adesc->ld), ildb = static_cast<int>(Bdesc->ld),
+            ildd = static_cast<int>(Ddesc->ld);
+  (void)submit(stream, [=] {
+    if (be != 0.0f && C != D) {
+      DeviceAccess access(DeviceAccess::kDevice, device);
+      for (long long j = 0; j < ln; ++j)
+        std::memcpy(d + j * ildd, c + j * ildd, static_cast<size_t>(lm) * sizeof(float));
+    }
+    run_gemm<float>(ta, tb, static_cast<int>(lm), static_cast<int>(ln), static_cast<int>(lk), al, a,
+                    ilda, 0, ea, b, ildb, 0, eb, be, d, ildd, 0, ed, 1, reads_ab, device);
+    if (bias) {
+      DeviceAccess access(DeviceAccess::kDevice, device);
+      for (long long j = 0; j < ln; ++j)
+        for (long long i = 0; i < lm; ++i) d[j * ildd + i] += bias_p[i];
+    }
+    return Outcome{};
+  });
+  return CUBLAS_STATUS_SUCCESS;
 }

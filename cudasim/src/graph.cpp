@@ -79,12 +79,13 @@ cudaError_t capture_work(cudaStream_t stream, Work work) {
   return cudaSuccess;
 }
 
-cudaError_t check_capture_allows(const char* api, cudaStream_t stream) {
+cudaError_t check_capture_allows(const char* api, cudaStream_t stream, bool every_stream) {
   std::string forbidding;
   for (auto& [s, c] : graphs().captures) {
     // Waiting for, or working with pageable memory on, the capturing stream itself conflicts
     // with the capture whatever its mode.
-    const bool conflicts = stream != nullptr ? s == stream : forbids_unsafe_calls(c);
+    const bool conflicts =
+        every_stream || (stream != nullptr ? s == stream : forbids_unsafe_calls(c));
     if (!conflicts) continue;
     if (!c.invalidated) {
       c.invalidated = true;
@@ -180,9 +181,8 @@ cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode* mode) {
 cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph,
                                  unsigned long long flags) {
   ApiLock lock(api_mutex());
-  if (exec == nullptr || flags != 0) {
-    return set_error(cudaErrorInvalidValue, "cudaGraphInstantiate: null or unsupported flags");
-  }
+  (void)flags;  // instantiation options (auto-free, upload, ...) change nothing simulated
+  if (exec == nullptr) return set_error(cudaErrorInvalidValue, "cudaGraphInstantiate: null");
   if (graphs().graphs.count(graph) == 0) {
     return set_error(cudaErrorInvalidValue, "cudaGraphInstantiate: not a live graph");
   }

@@ -110,7 +110,10 @@ cudaError_t capture_work(cudaStream_t stream, Work work);
 // pageable memory in its order. cudaSuccess when no capture forbids it now; otherwise
 // invalidates every capture that does and fails with cudaErrorStreamCaptureUnsupported, the
 // detail naming `api` and the capture.
-cudaError_t check_capture_allows(const char* api, cudaStream_t stream = nullptr);
+// `every_stream`: the call waits for all streams (cudaDeviceSynchronize), which conflicts with
+// every capture whatever its mode.
+cudaError_t check_capture_allows(const char* api, cudaStream_t stream = nullptr,
+                                 bool every_stream = false);
 // Forgets the capture of a destroyed stream.
 void forget_capture(cudaStream_t stream);
 

@@ -284,7 +284,8 @@ cudaError_t cudaGetDevice(int* device) {
 
 cudaError_t cudaDeviceSynchronize() {
   ApiLock lock(api_mutex());
-  if (const cudaError_t e = check_capture_allows("cudaDeviceSynchronize"); e != cudaSuccess)
+  if (const cudaError_t e = check_capture_allows("cudaDeviceSynchronize", nullptr, true);
+      e != cudaSuccess)
     return e;
   ++mutable_counters().host_syncs;
   return flush_all();
@@ -326,7 +327,8 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   if (const cudaError_t e = check_capture_allows("cudaStreamSynchronize", stream); e != cudaSuccess)
     return e;
   if (stream == nullptr) {
-    if (const cudaError_t e = check_capture_allows("cudaStreamSynchronize(legacy stream)");
+    if (const cudaError_t e =
+            check_capture_allows("cudaStreamSynchronize(legacy stream)", nullptr, true);
         e != cudaSuccess)
       return e;
   }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -189,6 +190,16 @@ void CpuBackend::gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n
                  static_cast<const double*>(a), lda, static_cast<const double*>(b), ldb, beta,
                  static_cast<double*>(c), ldc);
   }
+}
+
+void CpuBackend::gemm_bias(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                           const void* a, int64_t lda, const void* b, int64_t ldb, const void* bias,
+                           void* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  const size_t bytes = dtype_size(dt);
+  for (int64_t i = 0; i < m; ++i)
+    std::memcpy(static_cast<char*>(c) + i * ldc * bytes, bias, static_cast<size_t>(n) * bytes);
+  gemm(dt, trans_a, trans_b, m, n, k, 1.0, a, lda, b, ldb, 1.0, c, ldc);
 }
 
 void CpuBackend::gemm_batched(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include <ember/kernels/common/error.h>
+#include <ember/kernels/cuda/gemm.h>
 #include <ember/kernels/cuda/graph.h>
 #include <ember/kernels/cuda/memory.h>
 
@@ -166,6 +167,7 @@ void CudaBackend::begin_capture() {
   checks_before_capture_ = checks_queued_.load(std::memory_order_acquire);
   try {
     ensure_device(device_);
+    prepare_for_capture(stream_);
     capture_begin(stream_);
   } catch (...) {
     capturing_.store(false);

@@ -9,6 +9,7 @@
 #include <ember/kernels/cuda/backend.h>
 #include <ember/kernels/cuda/memory.h>
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -23,6 +24,8 @@
 #include <ember/kernels/common/gemm_args.h>
 #include <ember/kernels/cuda/check.h>
 #include <ember/kernels/cuda/counters.h>
+#include <ember/kernels/cuda/launch.h>
+#include <ember/kernels/cuda/loops.h>
 
 namespace ember::kernels::cuda {
 namespace {
@@ -118,7 +121,96 @@ void dispatch(const char* name, DType dt, F&& f) {
   }
 }
 
+// One cuBLASLt handle per device, as for cuBLAS.
+cublasLtHandle_t lt_handle_for_current_device() {
+  static auto* handles = new std::array<cublasLtHandle_t, 64>{};
+  static std::mutex mutex;
+  int device = 0;
+  EMBER_CUDA_CHECK(cudaGetDevice(&device));
+  EMBER_CHECK(device >= 0 && device < static_cast<int>(handles->size()), DeviceError,
+              "gemm_bias: CUDA device ", device, " is out of range");
+  std::lock_guard<std::mutex> lock(mutex);
+  cublasLtHandle_t& h = (*handles)[device];
+  if (h == nullptr) EMBER_CUBLAS_CHECK(cublasLtCreate(&h));
+  return h;
+}
+
+// The descriptors of one matmul, destroyed with it (they are host objects, a few microseconds
+// to make).
+struct LtMatmul {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  ~LtMatmul() {
+    for (cublasLtMatrixLayout_t l : {a, b, c})
+      if (l != nullptr) (void)cublasLtMatrixLayoutDestroy(l);
+    if (desc != nullptr) (void)cublasLtMatmulDescDestroy(desc);
+  }
+};
+
+// The column-major D = op(A) op(B) + bias (bias per row of D) of g, through cuBLASLt's bias
+// epilogue: no separate pass to put the bias in place. No workspace: the call then needs no
+// memory of its own, which keeps it capturable in a CUDA graph.
+void lt_gemm_bias(const ColMajorGemm<float>& g, const float* bias, cudaStream_t stream) {
+  LtMatmul mm;
+  EMBER_CUBLAS_CHECK(cublasLtMatmulDescCreate(&mm.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const int32_t ta = op(g.trans_a), tb = op(g.trans_b);
+  const uint32_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+  EMBER_CUBLAS_CHECK(
+      cublasLtMatmulDescSetAttribute(mm.desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
+  EMBER_CUBLAS_CHECK(
+      cublasLtMatmulDescSetAttribute(mm.desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)));
+  EMBER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(mm.desc, CUBLASLT_MATMUL_DESC_EPILOGUE,
+                                                    &epilogue, sizeof(epilogue)));
+  EMBER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(mm.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                                    &bias, sizeof(bias)));
+  const auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
+  EMBER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&mm.a, CUDA_R_32F, u(g.trans_a ? g.k : g.m),
+                                                u(g.trans_a ? g.m : g.k), g.lda));
+  EMBER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&mm.b, CUDA_R_32F, u(g.trans_b ? g.n : g.k),
+                                                u(g.trans_b ? g.k : g.n), g.ldb));
+  EMBER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&mm.c, CUDA_R_32F, u(g.m), u(g.n), g.ldc));
+  const float one = 1.0f, zero = 0.0f;
+  detail::count(detail::Counter::kLibraryCalls);
+  EMBER_CUBLAS_CHECK(cublasLtMatmul(lt_handle_for_current_device(), mm.desc, &one, g.a, mm.a, g.b,
+                                    mm.b, &zero, g.c, mm.c, g.c, mm.c, nullptr, nullptr, 0,
+                                    stream));
+}
+
+// Row-major c[i, j] = bias[j] (for the GEMM to accumulate onto).
+template <class T>
+__global__ void fill_rows_kernel(T* c, int64_t m, int64_t n, int64_t ldc, const T* bias) {
+  for (int64_t i = global_thread_index(); i < m * n; i += grid_stride())
+    c[(i / n) * ldc + i % n] = bias[i % n];
+}
+
 }  // namespace
+
+void gemm_bias(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const void* a,
+               int64_t lda, const void* b, int64_t ldb, const void* bias, void* c, int64_t ldc,
+               void* stream) {
+  if (m <= 0 || n <= 0) return;
+  const auto s = static_cast<cudaStream_t>(stream);
+  if (dt == DType::Float32 && k > 0) {
+    const std::pair<const char*, int64_t> dims[] = {{"m", m},     {"n", n},     {"k", k},
+                                                    {"lda", lda}, {"ldb", ldb}, {"ldc", ldc}};
+    for (const auto& [what, v] : dims) check_int(what, v);
+    lt_gemm_bias(col_major_gemm(trans_a, trans_b, m, n, k, static_cast<const float*>(a), lda,
+                                static_cast<const float*>(b), ldb, static_cast<float*>(c), ldc),
+                 static_cast<const float*>(bias), s);
+    return;
+  }
+  dispatch("gemm_bias", dt, [&](auto tag) {
+    using T = decltype(tag);
+    launch("gemm_bias_rows", fill_rows_kernel<T>, grid_for(m * n), dim3(kBlockSize), 0, s,
+           static_cast<T*>(c), m, n, ldc, static_cast<const T*>(bias));
+  });
+  gemm(dt, trans_a, trans_b, m, n, k, 1.0, a, lda, b, ldb, 1.0, c, ldc, stream);
+}
+
+void prepare_for_capture(void* stream) {
+  (void)handle_for_current_device(static_cast<cudaStream_t>(stream));
+  (void)lt_handle_for_current_device();
+}
 
 void gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c, int64_t ldc,
@@ -150,6 +242,13 @@ void CudaBackend::gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t 
                        double beta, void* c, int64_t ldc) {
   ensure_device(device_);
   cuda::gemm(dt, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, stream_);
+}
+
+void CudaBackend::gemm_bias(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                            const void* a, int64_t lda, const void* b, int64_t ldb,
+                            const void* bias, void* c, int64_t ldc) {
+  ensure_device(device_);
+  cuda::gemm_bias(dt, trans_a, trans_b, m, n, k, a, lda, b, ldb, bias, c, ldc, stream_);
 }
 
 void CudaBackend::gemm_batched(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n,

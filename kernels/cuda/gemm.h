@@ -15,6 +15,18 @@ void gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c, int64_t ldc,
           void* stream);
 
+// C = op(A) op(B) + bias (n elements, added to every row): float32 through one cuBLASLt
+// matmul with the bias epilogue; other dtypes (and k == 0) fill C's rows with the bias and
+// accumulate the GEMM onto them.
+void gemm_bias(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const void* a,
+               int64_t lda, const void* b, int64_t ldb, const void* bias, void* c, int64_t ldc,
+               void* stream);
+
+// Makes this device's cuBLAS and cuBLASLt handles and binds them to `stream`, which a GEMM
+// otherwise does on first use: a CUDA graph capture calls it first, since creating a handle
+// allocates memory, which a capture forbids.
+void prepare_for_capture(void* stream);
+
 // `batch` GEMMs in one strided-batched call; matrix i starts at a + i * stride_a (elements).
 // stride_a or stride_b may be 0 to reuse one matrix for every batch entry.
 void gemm_batched(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,

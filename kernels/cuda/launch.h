@@ -61,7 +61,13 @@ void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, 
 #endif
   cudaError_t err = cudaGetLastError();
   if (err == cudaSuccess) detail::count(detail::Counter::kKernelLaunches);
-  if (err == cudaSuccess && detail::sync_launches()) err = cudaStreamSynchronize(stream);
+  if (err == cudaSuccess && detail::sync_launches()) {
+    // Not while the stream is being captured: nothing has run, and the wait would break it.
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(stream, &capture) == cudaSuccess &&
+        capture == cudaStreamCaptureStatusNone)
+      err = cudaStreamSynchronize(stream);
+  }
   if (err != cudaSuccess) detail::throw_launch_failure(name, err, grid, block, smem);
 }
 

@@ -132,6 +132,67 @@ TEST(CudaGraph, ACapturedAdamStepFollowsItsStepCountsAndScheduler) {
   }
 }
 
+// A capture runs nothing, so it counts no step; a failed one leaves nothing behind either.
+TEST(CudaGraph, CapturingAStepCountsNoStep) {
+  auto model = make_mlp(12);
+  optim::Adam opt(model->parameters(), optim::AdamOptions(0.01));
+  Tensor x = randn({8, 12}).to(kCuda), y = zeros({8}, TensorOptions(kInt64).device(kCuda));
+  step(*model, opt, x, y);
+  auto saved_step = [&] {
+    for (const auto& [key, t] : opt.state_dict())
+      if (key == "state.0.step") return t.item<double>();
+    return -1.0;
+  };
+  EXPECT_EQ(saved_step(), 1.0);
+  {
+    cuda::Graph graph;
+    graph.capture([&] { step(*model, opt, x, y); });
+  }
+  EXPECT_EQ(saved_step(), 1.0) << "captured, never replayed";
+  cuda::Graph failed;
+  EXPECT_THROW(failed.capture([&] {
+    step(*model, opt, x, y);
+    (void)x.sum().item<float>();
+  }),
+               CudaError);
+  EXPECT_EQ(saved_step(), 1.0) << "a failed capture";
+  step(*model, opt, x, y);
+  EXPECT_EQ(saved_step(), 2.0);
+  EXPECT_EQ(opt.state(model->parameters()[0])->step, 2);
+}
+
+// load_state_dict writes into the tensors a captured step() updates, so replays go on from
+// the loaded moments and counts.
+TEST(CudaGraph, AReplayedStepGoesOnFromALoadedOptimizerState) {
+  auto eager = make_mlp(13), graphed = make_mlp(13);
+  optim::Adam eager_opt(eager->parameters(), optim::AdamOptions(0.01));
+  optim::Adam graph_opt(graphed->parameters(), optim::AdamOptions(0.01));
+  Tensor x = zeros({8, 12}, kCuda), y = zeros({8}, TensorOptions(kInt64).device(kCuda));
+  warm_up(*eager, eager_opt, *graphed, graph_opt, x, y, 70);
+  cuda::Graph graph;
+  graph.capture([&] { step(*graphed, graph_opt, x, y); });
+  auto both_step = [&](uint64_t seed) {
+    const Batch b = make_batch(seed);
+    step(*eager, eager_opt, b.x.to(kCuda), b.y.to(kCuda));
+    x.copy_(b.x);
+    y.copy_(b.y);
+    graph.replay();
+  };
+  both_step(1);
+  const StateDict eager_sd = eager_opt.state_dict(), graph_sd = graph_opt.state_dict();
+  both_step(2);
+  both_step(3);
+  eager_opt.load_state_dict(eager_sd);
+  graph_opt.load_state_dict(graph_sd);
+  both_step(4);
+  expect_same_parameters(*eager, *graphed);
+  for (const auto& [key, t] : graph_opt.state_dict()) {
+    if (key == "state.0.step") {
+      EXPECT_EQ(t.item<double>(), 3.0) << "2 before the save, then 1";
+    }
+  }
+}
+
 TEST(CudaGraph, ACapturedSgdMomentumStepMatchesEagerSteps) {
   auto eager = make_mlp(8), graphed = make_mlp(8);
   const auto options = optim::SGDOptions(0.05).momentum(0.9).nesterov(true).weight_decay(0.01);
@@ -255,15 +316,18 @@ TEST(CudaGraph, AReplayMakesOneGraphLaunchAndNoHostLaunchSyncOrAllocation) {
 TEST(CudaGraph, MemoryAllocatedDuringTheCaptureStaysTheGraphs) {
   Tensor x = full({1024}, 2.0, kCuda);
   Tensor y;
+  const void* temporary = nullptr;
   cuda::Graph graph;
   graph.capture([&] {
     Tensor t = x * 3.0;  // freed inside the capture: its block must not be handed out again
+    temporary = t.data_ptr();
     y = t + 1.0;
   });
   // Eager tensors of the same size made now must not land on the graph's blocks.
   std::vector<Tensor> eager;
   for (int i = 0; i < 4; ++i) {
     eager.push_back(full({1024}, -1.0, kCuda));
+    EXPECT_NE(eager.back().data_ptr(), temporary);
     EXPECT_NE(eager.back().data_ptr(), y.data_ptr());
   }
   graph.replay();
@@ -284,6 +348,33 @@ TEST(CudaGraph, MemoryAllocatedDuringTheCaptureStaysTheGraphs) {
   second.replay();
   EXPECT_EQ(z.to_vector<float>(), std::vector<float>(1024, 10.0f));
   EXPECT_EQ(reuse.to_vector<float>(), std::vector<float>(1024, 9.0f));
+}
+
+// A graph's memory goes back to the driver with it: its free pool segments at reset(), one
+// still holding an output when that output is freed.
+TEST(CudaGraph, AResetGraphGivesItsMemoryBack) {
+  Tensor x = full({1 << 20}, 1.0, kCuda);  // 4 MiB, a large segment of its own
+  cuda::empty_cache();
+  const int64_t base = cuda::memory_reserved();
+  Tensor y;
+  cuda::Graph graph;
+  graph.capture([&] {
+    Tensor t = x * 2.0;
+    y = t + 1.0;
+  });
+  graph.replay();
+  EXPECT_GT(cuda::memory_reserved(), base);
+  EXPECT_THROW(
+      {
+        cuda::Graph other;
+        other.capture([] { cuda::empty_cache(); });
+      },
+      ValueError);
+  graph.reset();
+  EXPECT_GT(cuda::memory_reserved(), base) << "y still holds its block";
+  EXPECT_EQ(y.to_vector<float>()[0], 3.0f);
+  y = Tensor();
+  EXPECT_EQ(cuda::memory_reserved(), base);
 }
 
 TEST(CudaGraph, ReplayAndCaptureAreValidated) {

@@ -23,14 +23,6 @@
 namespace cudasim_test {
 namespace {
 
-std::vector<float> random_floats(size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(gen);
-  return v;
-}
-
 TEST(CudasimCub, BlockReduceSumAndMaxWithPartialLastBlock) {
   const int n = 1000;  // 8 blocks of 128; the last has 104 valid threads
   const std::vector<float> host = random_floats(n, 7);

@@ -39,14 +39,6 @@ void expect_contains(const std::string& text, std::initializer_list<const char*>
   }
 }
 
-std::vector<float> random_floats(size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(gen);
-  return v;
-}
-
 TEST(CudasimExecution, BlockReductionWithSyncthreadsMatchesCpu) {
   const int n = 1000;  // four blocks of 256, the last one partial
   const std::vector<float> host = random_floats(n, 1);

@@ -1,9 +1,10 @@
-// Helpers for cudasim's tests: an RAII device array with upload/download, waiting for the
-// device, and a scope that runs blocks in index order.
+// Helpers for cudasim's tests: an RAII device array with upload/download, random inputs,
+// waiting for the device, and a scope that runs blocks in index order.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,6 +36,15 @@ class InOrderBlocks {
   uint64_t seed_ = 0;
   bool was_on_;
 };
+
+// n floats uniform in [-1, 1), the same for the same seed.
+inline std::vector<float> random_floats(size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(gen);
+  return v;
+}
 
 template <typename T>
 class DeviceArray {

@@ -129,6 +129,52 @@ TEST(MultiTensorOptim, StepsAndLearningRateAreReadFromTheirTensors) {
   EXPECT_EQ(steps.to_vector<int64_t>(), (std::vector<int64_t>{9, 5, 1}));
 }
 
+// A tensor of more chunks than one CUDA launch has blocks (the blocks loop over its chunks)
+// between small ones (the lists are cut before and after it).
+TEST(MultiTensorOptim, AHugeTensorBetweenSmallOnesMatchesThePerParameterUpdate) {
+  Generator gen(8);
+  Group one;
+  for (int64_t n : {int64_t{5}, int64_t{320} * 16384 + 7, int64_t{3}}) {
+    one.p.push_back(randn({n}, kFloat32, &gen));
+    one.g.push_back(randn({n}, kFloat32, &gen));
+    one.m.push_back(zeros({n}));
+    one.v.push_back(zeros({n}));
+  }
+  Group multi = clone(one);
+  Tensor steps = zeros({3}, kInt64);
+  NoGradGuard no_grad;
+  for (int t = 1; t <= 2; ++t) {
+    for (int k = 0; k < 3; ++k) {
+      fused::adam_step_(one.p[k], one.g[k], one.m[k], one.v[k], nullptr, 1e-3, 0.9, 0.999, 1e-8, 0,
+                        false, t);
+    }
+    fused::adam_multi_step_(multi.p, multi.g, multi.m, multi.v, {}, lr_tensor(1e-3), steps, iota(3),
+                            0.9, 0.999, 1e-8, 0, false);
+  }
+  expect_identical(one.p, multi.p);
+  EXPECT_EQ(steps.to_vector<int64_t>(), std::vector<int64_t>(3, 2));
+}
+
+// Momentum switched on after steps without it: the new buffer's first update must be a
+// first one (it starts at the gradient), since steps without momentum are not counted.
+TEST(MultiTensorOptim, MomentumSwitchedOnLaterStartsItsBufferFresh) {
+  Tensor p = full({4}, 1.0).requires_grad_(true);
+  optim::SGD opt({p}, optim::SGDOptions(0.1));
+  for (int i = 0; i < 2; ++i) {
+    opt.zero_grad();
+    (p * p).sum().backward();
+    opt.step();
+  }
+  static_cast<optim::SGDOptions&>(opt.param_groups()[0].options()).momentum(0.9);
+  const std::vector<float> before = p.to_vector<float>();
+  opt.zero_grad();
+  (p * p).sum().backward();
+  const std::vector<float> g = p.grad().to_vector<float>();
+  opt.step();
+  const std::vector<float> after = p.to_vector<float>();
+  for (size_t i = 0; i < after.size(); ++i) EXPECT_FLOAT_EQ(after[i], before[i] - 0.1f * g[i]) << i;
+}
+
 TEST(MultiTensorOptim, ArgumentChecks) {
   Group a = make_group(2, 1);
   Tensor steps = zeros({2}, kInt64);
