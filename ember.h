@@ -5,6 +5,7 @@
 #include <ember/core/autograd/engine.h>
 #include <ember/core/cuda.h>
 #include <ember/core/cuda_graph.h>
+#include <ember/core/precision.h>
 #include <ember/core/fused.h>
 #include <ember/core/serialize.h>
 #include <ember/core/autograd/grad_mode.h>

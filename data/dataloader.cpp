@@ -118,6 +118,15 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
               "DataLoader: batch_size must be positive, got ", options_.batch_size());
   EMBER_CHECK(options_.workers() >= 0, ValueError, "DataLoader: workers must be 0 or more, got ",
               options_.workers());
+  if (options_.device()) {
+    // Once: every example, in index order, then moved (a tensor dataset's rows are copied
+    // whole, in one index_select per tensor).
+    std::vector<int64_t> all(static_cast<size_t>(dataset_->size()));
+    std::iota(all.begin(), all.end(), int64_t{0});
+    const Batch everything = dataset_->get_batch(all);
+    on_device_.data = everything.data.to(*options_.device());
+    if (everything.target.defined()) on_device_.target = everything.target.to(*options_.device());
+  }
   if (options_.seed()) {
     seed_ = *options_.seed();
   } else if (options_.shuffle()) {
@@ -149,6 +158,12 @@ std::vector<int64_t> DataLoader::epoch_order(int64_t epoch) const {
 DataLoader::Iterator DataLoader::begin() {
   auto order = std::make_shared<const std::vector<int64_t>>(epoch_order(epoch_));
   ++epoch_;
+  if (options_.device()) {
+    Tensor device_order =
+        from_vector<int64_t>(*order, std::nullopt, TensorOptions(kInt64).device(kCPU))
+            .to(*options_.device());
+    return Iterator(this, std::move(order), 0, nullptr, std::move(device_order));
+  }
   std::shared_ptr<detail::BatchPrefetcher> prefetcher;
   if (options_.workers() > 0 && size() > 0)
     prefetcher = std::make_shared<detail::BatchPrefetcher>(*this, order, options_.workers());
@@ -163,11 +178,24 @@ Batch DataLoader::load_batch(const std::vector<int64_t>& order, int64_t batch) c
       std::span<const int64_t>(order.data() + begin, static_cast<size_t>(end - begin)));
 }
 
+Batch DataLoader::load_device_batch(const Tensor& order, int64_t batch) const {
+  const int64_t bs = options_.batch_size();
+  const int64_t begin = batch * bs;
+  const int64_t len = std::min<int64_t>(bs, order.numel() - begin);
+  const Tensor index = order.narrow(0, begin, len);
+  Batch b;
+  b.data = on_device_.data.index_select(0, index);
+  if (on_device_.target.defined()) b.target = on_device_.target.index_select(0, index);
+  return b;
+}
+
 const Batch& DataLoader::Iterator::operator*() const {
   EMBER_CHECK(order_ != nullptr && batch_ < loader_->size(), IndexError,
               "DataLoader: dereferencing an iterator past the last batch");
   if (!loaded_) {
-    current_ = prefetcher_ ? prefetcher_->take(batch_) : loader_->load_batch(*order_, batch_);
+    current_ = device_order_.defined() ? loader_->load_device_batch(device_order_, batch_)
+               : prefetcher_           ? prefetcher_->take(batch_)
+                                       : loader_->load_batch(*order_, batch_);
     loaded_ = true;
   }
   return current_;

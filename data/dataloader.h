@@ -19,6 +19,12 @@
 // so results stay bit-identical for a seed. An error in get_batch is thrown where the batch
 // is dereferenced. With workers, get_batch runs on those threads, concurrently with the
 // caller: the built-in datasets allow it; a Dataset of your own must too.
+//
+// device(d): the dataset is copied to device d once, when the loader is made (Fashion-MNIST's
+// 60000 images are 188 MB in float32), and every batch is gathered there: each epoch's order
+// goes to the device once, and a batch is two index_select launches on it, with nothing copied
+// from the host per step. The batches are the same values as without it, on d. workers() are
+// not used then (the gathering is queued on the device).
 #pragma once
 
 #include <concepts>
@@ -56,19 +62,25 @@ class DataLoaderOptions {
     workers_ = v;
     return *this;
   }
+  DataLoaderOptions& device(Device v) {
+    device_ = v;
+    return *this;
+  }
 
   int64_t batch_size() const { return batch_size_; }
   bool shuffle() const { return shuffle_; }
   bool drop_last() const { return drop_last_; }
   const std::optional<uint64_t>& seed() const { return seed_; }
   int workers() const { return workers_; }
+  const std::optional<Device>& device() const { return device_; }
 
  private:
   int64_t batch_size_ = 64;
   bool shuffle_ = false;
   bool drop_last_ = false;  // drop the last batch when it is smaller than batch_size
   std::optional<uint64_t> seed_;
-  int workers_ = 0;  // background threads assembling the next batches; 0: none
+  int workers_ = 0;               // background threads assembling the next batches; 0: none
+  std::optional<Device> device_;  // where the dataset lives and batches are gathered
 };
 
 namespace detail {
@@ -96,17 +108,20 @@ class DataLoader {
    private:
     friend class DataLoader;
     Iterator(const DataLoader* loader, std::shared_ptr<const std::vector<int64_t>> order,
-             int64_t batch, std::shared_ptr<detail::BatchPrefetcher> prefetcher = nullptr)
+             int64_t batch, std::shared_ptr<detail::BatchPrefetcher> prefetcher = nullptr,
+             Tensor device_order = Tensor())
         : loader_(loader),
           order_(std::move(order)),
           batch_(batch),
-          prefetcher_(std::move(prefetcher)) {}
+          prefetcher_(std::move(prefetcher)),
+          device_order_(std::move(device_order)) {}
 
     const DataLoader* loader_ = nullptr;
     std::shared_ptr<const std::vector<int64_t>> order_;  // this epoch's index order
     int64_t batch_ = 0;
     // The epoch's worker threads (workers > 0), shared by copies of this iterator.
     std::shared_ptr<detail::BatchPrefetcher> prefetcher_;
+    Tensor device_order_;  // with DataLoaderOptions::device: the order, on that device
     mutable bool loaded_ = false;
     mutable Batch current_;
   };
@@ -129,8 +144,12 @@ class DataLoader {
   std::vector<int64_t> epoch_order(int64_t epoch) const;
 
  private:
+  // Batch `batch` of the epoch whose order is `order` on the device (device mode).
+  Batch load_device_batch(const Tensor& order, int64_t batch) const;
+
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
+  Batch on_device_;  // device mode: every example, in index order, on the device
   uint64_t seed_ = 0;
   int64_t epoch_ = 0;
 };

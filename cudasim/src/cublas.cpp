@@ -13,6 +13,7 @@
 #include <cstring>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #if defined(CUDASIM_HAVE_DNNL)
@@ -185,6 +186,10 @@ cublasStatus_t gemm(const char* api, cublasHandle_t handle, cublasOperation_t tr
   if (!why.empty()) return fail(CUBLAS_STATUS_EXECUTION_FAILED, strprintf("%s: ", api) + why);
 
   ++mutable_counters().cublas_calls;
+  if (std::is_same_v<T, float> &&
+      (handle->math_mode & ~CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION) ==
+          CUBLAS_TF32_TENSOR_OP_MATH)
+    ++mutable_counters().tf32_gemms;
   (void)submit(handle->stream, [=] {
     run_gemm<T>(ta, tb, m, n, k, al, A, lda, stride_a, ea, B, ldb, stride_b, eb, be, C, ldc,
                 stride_c, ec, batch, reads_ab, device);
@@ -502,7 +507,9 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
     return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasLtMatmul: a descriptor, alpha or beta is bad");
   }
   const bool bias = desc->epilogue == CUBLASLT_EPILOGUE_BIAS;
-  if (desc->compute != CUBLAS_COMPUTE_32F || desc->scale != CUDA_R_32F || algo != nullptr ||
+  const bool fp32_compute =
+      desc->compute == CUBLAS_COMPUTE_32F || desc->compute == CUBLAS_COMPUTE_32F_FAST_TF32;
+  if (!fp32_compute || desc->scale != CUDA_R_32F || algo != nullptr ||
       (desc->epilogue != CUBLASLT_EPILOGUE_DEFAULT && !bias) ||
       (bias && desc->bias_type != CUDA_R_32F)) {
     return fail(CUBLAS_STATUS_NOT_SUPPORTED,
@@ -568,6 +575,7 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc
   }
   if (!why.empty()) return fail(CUBLAS_STATUS_EXECUTION_FAILED, strprintf("%s: ", api) + why);
   ++mutable_counters().cublas_calls;
+  if (desc->compute == CUBLAS_COMPUTE_32F_FAST_TF32) ++mutable_counters().tf32_gemms;
   const int ilda = static_cast<int>(Adesc->ld), ildb = static_cast<int>(Bdesc->ld),
             ildd = static_cast<int>(Ddesc->ld);
   (void)submit(stream, [=] {

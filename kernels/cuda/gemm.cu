@@ -3,8 +3,9 @@
 // cublasSgemm / cublasSgemmStridedBatched and float64 to cublasDgemm /
 // cublasDgemmStridedBatched (cudasim provides both).
 //
-// cuBLAS keeps its default math mode: FP32 results, no TF32 tensor-op shortcuts, so a GPU
-// matmul matches the CPU's to float32 rounding, which the tests rely on.
+// cuBLAS keeps its default math mode unless TF32 is allowed (set_allow_tf32, off by default):
+// FP32 results, no TF32 tensor-op shortcuts, so a GPU matmul matches the CPU's to float32
+// rounding, which the tests rely on.
 #include <ember/kernels/cuda/gemm.h>
 #include <ember/kernels/cuda/backend.h>
 #include <ember/kernels/cuda/memory.h>
@@ -14,6 +15,7 @@
 #include <cuda_runtime.h>
 
 #include <array>
+#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <mutex>
@@ -36,7 +38,10 @@ struct Handles {
   std::mutex mutex;
   std::array<cublasHandle_t, 64> handle{};
   std::array<cudaStream_t, 64> stream{};  // the stream each handle is set to
+  std::array<bool, 64> tf32{};            // the math mode each handle is set to
 };
+
+std::atomic<bool> g_allow_tf32{false};
 
 cublasHandle_t handle_for_current_device(cudaStream_t stream) {
   static auto* handles = new Handles;
@@ -52,6 +57,12 @@ cublasHandle_t handle_for_current_device(cudaStream_t stream) {
   if (handles->stream[device] != stream || stream == nullptr) {
     EMBER_CUBLAS_CHECK(cublasSetStream(h, stream));
     handles->stream[device] = stream;
+  }
+  const bool tf32 = g_allow_tf32.load(std::memory_order_relaxed);
+  if (handles->tf32[device] != tf32) {
+    EMBER_CUBLAS_CHECK(
+        cublasSetMathMode(h, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    handles->tf32[device] = tf32;
   }
   return h;
 }
@@ -152,7 +163,10 @@ struct LtMatmul {
 // memory of its own, which keeps it capturable in a CUDA graph.
 void lt_gemm_bias(const ColMajorGemm<float>& g, const float* bias, cudaStream_t stream) {
   LtMatmul mm;
-  EMBER_CUBLAS_CHECK(cublasLtMatmulDescCreate(&mm.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const cublasComputeType_t compute = g_allow_tf32.load(std::memory_order_relaxed)
+                                          ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                          : CUBLAS_COMPUTE_32F;
+  EMBER_CUBLAS_CHECK(cublasLtMatmulDescCreate(&mm.desc, compute, CUDA_R_32F));
   const int32_t ta = op(g.trans_a), tb = op(g.trans_b);
   const uint32_t epilogue = CUBLASLT_EPILOGUE_BIAS;
   EMBER_CUBLAS_CHECK(
@@ -205,6 +219,14 @@ void gemm_bias(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64
            static_cast<T*>(c), m, n, ldc, static_cast<const T*>(bias));
   });
   gemm(dt, trans_a, trans_b, m, n, k, 1.0, a, lda, b, ldb, 1.0, c, ldc, stream);
+}
+
+void set_allow_tf32(bool on) {
+  g_allow_tf32.store(on, std::memory_order_relaxed);
+}
+
+bool allow_tf32() {
+  return g_allow_tf32.load(std::memory_order_relaxed);
 }
 
 void prepare_for_capture(void* stream) {

@@ -22,6 +22,12 @@ void gemm_bias(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64
                int64_t lda, const void* b, int64_t ldb, const void* bias, void* c, int64_t ldc,
                void* stream);
 
+// Whether float32 GEMMs may round their inputs to TF32 on tensor cores (about 8x the FP32
+// rate on an H100, 10 mantissa bits instead of 23). Off by default: results then match the
+// CPU's to float32 rounding. core's set_float32_matmul_precision sets it.
+void set_allow_tf32(bool on);
+bool allow_tf32();
+
 // Makes this device's cuBLAS and cuBLASLt handles and binds them to `stream`, which a GEMM
 // otherwise does on first use: a CUDA graph capture calls it first, since creating a handle
 // allocates memory, which a capture forbids.

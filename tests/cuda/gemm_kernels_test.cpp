@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <ember/core/error.h>
+#include <ember/ember.h>
 #include <ember/kernels/cpu/backend.h>
 #include <ember/kernels/cpu/gemm.h>
 #include <ember/kernels/cuda/gemm.h>
@@ -183,6 +184,27 @@ TEST(CudaGemm, GemmBiasMatchesCpuInEveryTransposeCombination) {
       check_gemm_bias<double>(kFloat64, ta, tb, 6, 4, 5);
     }
   }
+}
+
+// TF32 is an opt-in (set_float32_matmul_precision): with "high", float32 GEMMs -- cuBLAS and
+// cuBLASLt's -- are allowed tensor-op math; float64 ones and the default never are.
+TEST(CudaGemm, Tf32IsAnOptInOfFloat32Gemms) {
+  const Device gpu = Device::cuda();
+  const Tensor a = randn({8, 6}).to(gpu), w = randn({4, 6}).to(gpu), bias = randn({4}).to(gpu);
+  auto tf32_gemms = [] { return cudasim::counters().tf32_gemms; };
+  const int64_t before = tf32_gemms();
+  const std::vector<float> want = linear(a, w, bias).to_vector<float>();
+  (void)mm(a, w.t());
+  EXPECT_EQ(tf32_gemms(), before) << "off by default";
+  set_float32_matmul_precision("high");
+  const std::vector<float> got = linear(a, w, bias).to_vector<float>();
+  (void)mm(a, w.t());
+  (void)mm(a.to(kFloat64), w.t().to(kFloat64));
+  EXPECT_EQ(tf32_gemms(), before + 2) << "linear (cuBLASLt) and mm (cuBLAS); not float64";
+  EXPECT_EQ(got, want) << "cudasim computes TF32 GEMMs in full FP32";
+  set_float32_matmul_precision("highest");
+  (void)mm(a, w.t());
+  EXPECT_EQ(tf32_gemms(), before + 2);
 }
 
 }  // namespace

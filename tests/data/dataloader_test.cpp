@@ -302,3 +302,37 @@ TEST(KFold, DrivesSubsets) {
   EXPECT_EQ(t, expected);
   EXPECT_EQ(val.size(), 4);
 }
+
+namespace {
+
+// device(d): the same batches, gathered on d; on a GPU no host copy per batch.
+void expect_device_batches_match(Device device) {
+  const TensorDataset ds = make_dataset(23);
+  const auto opts = DataLoaderOptions(5).shuffle(true).seed(3);
+  DataLoader host(ds, opts);
+  DataLoader on_device(ds, DataLoaderOptions(opts).device(device));
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    auto h = host.begin();
+    auto d = on_device.begin();
+    const cuda::Counters before = cuda::counters();
+    int64_t batches = 0;
+    for (; d != on_device.end(); ++d, ++h, ++batches) {
+      EXPECT_EQ(d->data.device(), device);
+      EXPECT_EQ(d->target.device(), device);
+      EXPECT_EQ(d->data.to_vector<float>(), h->data.to_vector<float>()) << "batch " << batches;
+      EXPECT_EQ(d->target.to_vector<float>(), h->target.to_vector<float>());
+    }
+    EXPECT_EQ(batches, 5);
+    // begin() sends the epoch's order (23 int64) once; the batches themselves cost nothing.
+    if (device.is_cuda()) {
+      EXPECT_EQ((cuda::counters() - before).h2d_bytes, 0);
+    }
+  }
+}
+
+}  // namespace
+
+TEST(DataLoader, DeviceModeGathersTheSameBatchesOnTheDevice) {
+  expect_device_batches_match(kCPU);
+  if (cuda::is_available()) expect_device_batches_match(Device::cuda());
+}

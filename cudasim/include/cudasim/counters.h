@@ -23,6 +23,10 @@ struct Counters {
   int64_t bytes_d2h = 0;     // device to host
   int64_t bytes_d2d = 0;     // device to device
   int64_t cublas_calls = 0;  // GEMM calls that ran (a strided batch counts once)
+  // Of those, float32 GEMMs allowed to round inputs to TF32 (a handle in
+  // CUBLAS_TF32_TENSOR_OP_MATH, cuBLASLt's CUBLAS_COMPUTE_32F_FAST_TF32). cudasim computes them
+  // in full FP32 all the same.
+  int64_t tf32_gemms = 0;
   // Host calls only: work recorded by a stream capture counts above once, when it is captured;
   // its replays count here, one per cudaGraphLaunch, with the pieces of work they replayed.
   int64_t graph_launches = 0;
