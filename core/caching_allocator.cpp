@@ -332,18 +332,36 @@ struct CachingAllocator::Impl {
     free_block(block);
   }
 
-  // Frees them all even when a guard hook throws for one (a damaged guard); the first such
-  // error is rethrown at the end.
-  void free_blocks(const std::vector<Block*>& blocks) {
+  // Calls f on every block even when it throws for one (a damaged guard, a raw free that
+  // reports an earlier fault); the first such error is rethrown at the end.
+  template <class F>
+  static void for_each_block(const std::vector<Block*>& blocks, F f) {
     std::exception_ptr first_error;
     for (Block* b : blocks) {
       try {
-        free_block(b);
+        f(b);
       } catch (...) {
         if (!first_error) first_error = std::current_exception();
       }
     }
     if (first_error) std::rethrow_exception(first_error);
+  }
+
+  void free_blocks(const std::vector<Block*>& blocks) {
+    for_each_block(blocks, [this](Block* b) { free_block(b); });
+  }
+
+  // The free whole segments of `stream`'s blocks, or of every stream.
+  std::vector<Block*> whole_free_segments(const StreamId* stream) const {
+    std::vector<Block*> whole;
+    for (const BlockPool* p : {&small_pool, &large_pool}) {
+      auto it = stream != nullptr ? p->blocks.lower_bound(BlockOrder::Key{*stream, 0, 0})
+                                  : p->blocks.begin();
+      for (; it != p->blocks.end() && (stream == nullptr || (*it)->stream == *stream); ++it) {
+        if ((*it)->is_whole_segment()) whole.push_back(*it);
+      }
+    }
+    return whole;
   }
 
   void free_block(Block* block) {
@@ -510,22 +528,7 @@ struct CachingAllocator::Impl {
   void release_pool_segments(StreamId pool) {
     if (capturing > 0) return;
     unpark_all();
-    std::vector<Block*> whole;
-    for (BlockPool* p : {&small_pool, &large_pool}) {
-      for (auto it = p->blocks.lower_bound(BlockOrder::Key{pool, 0, 0});
-           it != p->blocks.end() && (*it)->stream == pool; ++it) {
-        if ((*it)->is_whole_segment()) whole.push_back(*it);
-      }
-    }
-    std::exception_ptr first_error;
-    for (Block* b : whole) {
-      try {
-        release_segment(b);
-      } catch (...) {
-        if (!first_error) first_error = std::current_exception();
-      }
-    }
-    if (first_error) std::rethrow_exception(first_error);
+    for_each_block(whole_free_segments(&pool), [this](Block* b) { release_segment(b); });
   }
 
   // Frees every free whole segment. A raw free that fails (on a GPU, an earlier kernel's
@@ -533,28 +536,7 @@ struct CachingAllocator::Impl {
   // others nor the accounting: the first error is rethrown once all are done.
   void release_free_segments() {
     unpark_all();
-    std::exception_ptr first_error;
-    for (BlockPool* pool : {&small_pool, &large_pool}) {
-      for (auto it = pool->blocks.begin(); it != pool->blocks.end();) {
-        Block* block = *it;
-        if (!block->is_whole_segment()) {
-          ++it;
-          continue;
-        }
-        it = pool->erase(it);
-        void* const ptr = block->ptr;
-        const size_t size = block->size;
-        ++stats.raw_free_calls;
-        stats.reserved_bytes -= static_cast<int64_t>(size);
-        arena.recycle(block);
-        try {
-          raw.raw_free(ptr, size);
-        } catch (...) {
-          if (!first_error) first_error = std::current_exception();
-        }
-      }
-    }
-    if (first_error) std::rethrow_exception(first_error);
+    for_each_block(whole_free_segments(nullptr), [this](Block* b) { release_segment(b); });
   }
 
   std::string stats_string_locked() const {
