@@ -16,7 +16,6 @@
 // own size in memory and always ends in an IOError, never a crash or a huge allocation.
 #include <ember/core/serialize.h>
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -30,6 +29,7 @@
 #include <memory>
 #include <set>
 
+#include <ember/core/atomic_file.h>
 #include <ember/core/autograd/grad_mode.h>
 
 namespace ember {
@@ -146,23 +146,6 @@ class Writer {
   uLong crc_ = crc32(0L, Z_NULL, 0);
 };
 
-// Closes the fd and removes the temporary file unless the save completed.
-struct TempFile {
-  std::string path;
-  int fd = -1;
-  bool committed = false;
-  ~TempFile() {
-    if (fd >= 0) ::close(fd);
-    if (!committed) std::remove(path.c_str());
-  }
-};
-
-std::string parent_dir(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // ---- reading ---------------------------------------------------------------------------
 
 class Reader {
@@ -222,13 +205,8 @@ void save(const StateDict& state, const std::string& path) {
                 "save: entry name too long");
   }
 
-  TempFile tmp;
-  tmp.path = path + ".tmp." + std::to_string(::getpid());
-  tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  EMBER_CHECK(tmp.fd >= 0, IOError, "save: cannot create '", tmp.path, "' (for '", path,
-              "'): ", std::strerror(errno));
-
-  Writer w(tmp.fd, path);
+  detail::AtomicFile file("save", path);
+  Writer w(file.fd(), path);
   w.bytes(kMagic, sizeof(kMagic));
   w.pod<uint32_t>(kFormatVersion);
   w.pod<uint64_t>(state.size());
@@ -247,25 +225,7 @@ void save(const StateDict& state, const std::string& path) {
     if (host.numel() > 0) w.bytes(host.data_ptr(), static_cast<uint64_t>(host.nbytes()));
   }
   w.finish();
-
-  // The data must be on disk before the rename makes it visible under `path`; otherwise a
-  // crash right after the rename could leave a complete-looking name over empty blocks.
-  EMBER_CHECK(::fsync(tmp.fd) == 0, IOError, "save: fsync of '", tmp.path,
-              "' failed: ", std::strerror(errno));
-  const int fd = tmp.fd;
-  tmp.fd = -1;
-  EMBER_CHECK(::close(fd) == 0, IOError, "save: closing '", tmp.path,
-              "' failed: ", std::strerror(errno));
-  EMBER_CHECK(std::rename(tmp.path.c_str(), path.c_str()) == 0, IOError, "save: cannot rename '",
-              tmp.path, "' to '", path, "': ", std::strerror(errno));
-  tmp.committed = true;
-
-  // Persist the directory entry too (best effort: some filesystems refuse fsync on a dir).
-  const int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    (void)::fsync(dir);
-    ::close(dir);
-  }
+  file.commit();
 }
 
 StateDict load(const std::string& path) {
@@ -322,6 +282,9 @@ StateDict load(const std::string& path) {
       sizes[d] = r.pod<int64_t>("size");
       if (sizes[d] < 0) r.fail("record ", i, " ('", name, "'): negative size ", sizes[d]);
     }
+    // A zero dim beside huge ones has no data to read, but no tensor can have that shape.
+    if (const std::string problem = shape_problem(Shape(sizes), dtype_size(dt)); !problem.empty())
+      r.fail("record ", i, " ('", name, "'): ", problem);
     const uint64_t budget = r.remaining() - std::min(r.remaining(), kTrailerBytes);
     bool fits = true;
     for (int d = 0; d < ndim && numel != 0; ++d) {

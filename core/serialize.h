@@ -1,7 +1,10 @@
 // Checkpoint files: an ordered list of named tensors (a module's or optimizer's
-// state_dict) in a versioned binary format. Writes are atomic (temporary file + rename),
-// so a crash never leaves a half-written checkpoint in place; loads validate the magic,
-// version, every record and a checksum, and throw ember::IOError on any damage.
+// state_dict) in a versioned binary format. Writes are atomic (core/atomic_file.h: a
+// temporary unique to the write, renamed over the path), so a crash never leaves a
+// half-written checkpoint in place, concurrent saves to one path from threads or processes
+// each land whole, and a concurrent load sees the old file or the new one; a killed save
+// leaves no temporary behind (or one that the next save to that path removes). Loads validate
+// the magic, version, every record and a checksum, and throw ember::IOError on any damage.
 #pragma once
 
 #include <string>

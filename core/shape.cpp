@@ -35,14 +35,60 @@ std::ostream& operator<<(std::ostream& os, const Shape& s) {
   return os << ']';
 }
 
-Shape contiguous_strides(const Shape& sizes) {
-  Shape strides = sizes;
+int64_t Shape::numel_past_int64() const {
+  for (int i = 0; i < n_; ++i)
+    if (d_[i] == 0) return 0;
+  throw ShapeError(detail::str_cat("shape ", *this, " has more elements than int64 can count"));
+}
+
+namespace {
+
+// The row-major strides of `sizes`, or false when one does not fit in int64.
+bool strides_fit(const Shape& sizes, Shape* strides) {
+  *strides = sizes;
   int64_t stride = 1;
+  bool fits = true;
   for (int i = sizes.size() - 1; i >= 0; --i) {
-    strides[i] = stride;
-    stride *= sizes[i] > 1 ? sizes[i] : 1;
+    (*strides)[i] = stride;
+    // A stride past the last dim is never used, but a later dim's stride is this product.
+    if (i > 0 && sizes[i] > 1) fits &= !__builtin_mul_overflow(stride, sizes[i], &stride);
   }
+  return fits;
+}
+
+}  // namespace
+
+Shape contiguous_strides(const Shape& sizes) {
+  Shape strides;
+  EMBER_CHECK(strides_fit(sizes, &strides), ShapeError, "shape ", sizes,
+              " is too large: its row-major strides overflow int64");
   return strides;
+}
+
+std::string shape_problem(const Shape& sizes, int64_t element_size) {
+  for (int64_t s : sizes)
+    if (s < 0) return "negative size " + std::to_string(s) + " in shape " + sizes.str();
+  Shape strides;
+  if (!strides_fit(sizes, &strides))
+    return "shape " + sizes.str() + " is too large: its row-major strides overflow int64";
+  int64_t n = 1, bytes = 0;
+  bool overflow = false;
+  for (int64_t s : sizes) overflow |= __builtin_mul_overflow(n, s, &n);
+  if (overflow) {
+    // A zero dim makes the count 0 whatever overflowed before it (n is then 0 already).
+    bool zero = false;
+    for (int64_t s : sizes) zero |= s == 0;
+    if (!zero) return "shape " + sizes.str() + " has more elements than int64 can count";
+  }
+  if (__builtin_mul_overflow(n, element_size, &bytes))
+    return "shape " + sizes.str() + " of " + std::to_string(n) + " elements of " +
+           std::to_string(element_size) + " bytes needs more bytes than int64 can count";
+  return "";
+}
+
+void check_shape(const char* op, const Shape& sizes, int64_t element_size) {
+  const std::string problem = shape_problem(sizes, element_size);
+  EMBER_CHECK(problem.empty(), ShapeError, op, ": ", problem);
 }
 
 }  // namespace ember

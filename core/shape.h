@@ -42,10 +42,14 @@ class Shape {
   void erase(int pos);
   void resize(int n, int64_t fill = 0);
 
+  // The element count. A count past int64 throws ShapeError (a shape with a zero dim has 0
+  // elements however large the others are); every shape is checked where it enters ember,
+  // so the shape of a tensor that exists never throws here.
   int64_t numel() const {
     int64_t n = 1;
-    for (int i = 0; i < n_; ++i) n *= d_[i];
-    return n;
+    bool overflow = false;
+    for (int i = 0; i < n_; ++i) overflow |= __builtin_mul_overflow(n, d_[i], &n);
+    return overflow ? numel_past_int64() : n;
   }
   std::vector<int64_t> vec() const { return std::vector<int64_t>(begin(), end()); }
   std::string str() const;  // "[2, 3]"
@@ -58,6 +62,7 @@ class Shape {
   }
 
  private:
+  int64_t numel_past_int64() const;  // 0 with a zero dim, else throws ShapeError
   template <typename It>
   void assign(It first, It last) {
     n_ = 0;
@@ -69,7 +74,15 @@ class Shape {
 
 std::ostream& operator<<(std::ostream& os, const Shape& s);
 
-// Row-major strides for `sizes`.
+// Row-major strides for `sizes`; throws ShapeError when a stride does not fit in int64 (as
+// for [0, 2^40, 2^40], which has no elements but whose first stride would be 2^80).
 Shape contiguous_strides(const Shape& sizes);
+
+// Why a tensor of `sizes` with `element_size`-byte elements cannot exist, or "" when it can:
+// a negative size, or an element count, a row-major stride or a byte count past int64. Readers
+// of untrusted bytes ask this to throw their own IOError; everything else calls check_shape.
+std::string shape_problem(const Shape& sizes, int64_t element_size);
+// Throws ShapeError naming `op` and the shape when shape_problem finds one.
+void check_shape(const char* op, const Shape& sizes, int64_t element_size);
 
 }  // namespace ember

@@ -1,7 +1,11 @@
 // MNIST / Fashion-MNIST loading: find the directory, read and cross-check the IDX files.
 #include <ember/data/mnist.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <utility>
 
@@ -26,6 +30,16 @@ std::string find_file(const MNIST::Source& src, const std::string& dir, const st
   std::error_code ec;
   if (fs::is_regular_file(gz, ec)) return gz.string();
   if (fs::is_regular_file(raw, ec)) return raw.string();
+  // A folder that is there but cannot be read is a permission problem, not a missing package.
+  const fs::file_status folder = fs::status(dir, ec);
+  if (ec == std::errc::permission_denied ||
+      (fs::is_directory(folder) && ::access(dir.c_str(), R_OK | X_OK) != 0))
+    throw IOError(detail::str_cat(src.name, ": cannot read the folder ", dir, " (",
+                                  std::strerror(ec ? ec.value() : errno),
+                                  "): it exists, but this user may not list or open its files"));
+  if (fs::exists(folder) && !fs::is_directory(folder))
+    throw IOError(detail::str_cat(src.name, ": ", dir, " is not a folder (pass the folder that ",
+                                  "holds the IDX files)"));
   throw IOError(detail::str_cat(src.name, ": cannot find ", stem, "(.gz) in ", dir, " (looked for ",
                                 gz.string(), " and ", raw.string(), "). ", src.install_hint,
                                 ", or pass the directory that holds the files (the dataset's ",

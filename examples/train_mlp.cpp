@@ -4,12 +4,18 @@
 //   ./train_mlp --help
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <ember/ember.h>
@@ -22,7 +28,7 @@ struct Config {
   std::string device = "auto";
   int epochs = 10;
   int64_t batch_size = 128;
-  double lr = -1;  // per-optimizer default
+  std::optional<double> lr;  // per-optimizer default
   std::vector<int64_t> hidden = {256, 128};
   std::string activation = "relu";
   std::string optimizer = "adam";
@@ -61,10 +67,36 @@ const char* kUsage =
 
 template <typename T>
 T parse_number(const std::string& flag, const std::string& v) {
-  std::istringstream is(v);
+  // A stream reads "-1" into an unsigned as 2^64 - 1; a sign is no unsigned value.
+  if (std::is_unsigned_v<T> && v.find('-') != std::string::npos)
+    usage_error(flag + " must not be negative, got '" + v + "'");
   T out{};
-  if (!(is >> out) || !is.eof()) usage_error("bad value '" + v + "' for " + flag);
+  if constexpr (std::is_floating_point_v<T>) {
+    // strtod, unlike a stream, reads "nan" and "inf", so they can be named as such.
+    char* end = nullptr;
+    out = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0') usage_error("bad value '" + v + "' for " + flag);
+    if (!std::isfinite(out)) usage_error(flag + " must be a finite number, got '" + v + "'");
+  } else {
+    std::istringstream is(v);
+    if (!(is >> out) || !is.eof()) usage_error("bad value '" + v + "' for " + flag);
+  }
   return out;
+}
+
+// The folder `path` would be written into exists and is writable, checked before a whole
+// run is spent training a model that could not be saved.
+void check_writable(const std::string& flag, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) usage_error(flag + " " + path + " is a folder, not a file");
+  const fs::path parent =
+      fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  if (!fs::is_directory(parent, ec))
+    usage_error(flag + " " + path + ": the folder " + parent.string() + " does not exist");
+  if (::access(parent.c_str(), W_OK | X_OK) != 0)
+    usage_error(flag + " " + path + ": cannot write into " + parent.string() + ": " +
+                std::strerror(errno));
 }
 
 Config parse(int argc, char** argv) {
@@ -127,10 +159,13 @@ Config parse(int argc, char** argv) {
   if (c.epochs < 0) usage_error("--epochs must be >= 0");
   if (c.batch_size <= 0) usage_error("--batch-size must be positive");
   if (c.optimizer != "sgd" && c.optimizer != "adam") usage_error("--optimizer must be sgd or adam");
-  if (c.dropout < 0 || c.dropout >= 1) usage_error("--dropout must be in [0, 1)");
+  if (!(c.dropout >= 0 && c.dropout < 1)) usage_error("--dropout must be in [0, 1)");
+  if (c.lr && !(*c.lr >= 0)) usage_error("--lr must be >= 0");
+  if (!(c.weight_decay >= 0)) usage_error("--weight-decay must be >= 0");
   for (int64_t h : c.hidden)
     if (h <= 0) usage_error("--hidden widths must be positive");
-  if (c.lr < 0) c.lr = c.optimizer == "sgd" ? 0.1 : 1e-3;
+  if (!c.lr) c.lr = c.optimizer == "sgd" ? 0.1 : 1e-3;
+  if (!c.save.empty()) check_writable("--save", c.save);
   return c;
 }
 
@@ -288,10 +323,10 @@ int main(int argc, char** argv) {
     std::unique_ptr<optim::Optimizer> opt;
     if (cfg.optimizer == "sgd")
       opt = std::make_unique<optim::SGD>(model.parameters(),
-                                         optim::SGDOptions(cfg.lr).weight_decay(cfg.weight_decay));
+                                         optim::SGDOptions(*cfg.lr).weight_decay(cfg.weight_decay));
     else
       opt = std::make_unique<optim::Adam>(
-          model.parameters(), optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
+          model.parameters(), optim::AdamOptions(*cfg.lr).weight_decay(cfg.weight_decay));
 
     // Dropout draws new random numbers every step, which a replayed graph cannot.
     Trainer trainer(model, *opt, device, cfg.batch_size, cfg.cuda_graph && cfg.dropout == 0);

@@ -176,6 +176,7 @@ Tensor scalar_op(const char* name, BinaryOp op, const Tensor& x_in, double s, bo
   if (!is_floating(dt) && ((float_only(op) && !kernels::is_comparison(op)) || !integral_scalar))
     dt = kFloat32;
   if (dt == kBool) dt = kInt64;
+  detail::check_scalar_fits(name, "scalar", s, dt);
   const Tensor x = x_in.dtype() == dt ? x_in : x_in.to(dt);
   Tensor xc = detail::contiguous_data(x);
   Tensor out = detail::make_tensor(x.sizes(), kernels::is_comparison(op) ? kBool : dt, x.device());

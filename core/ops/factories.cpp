@@ -30,6 +30,7 @@ Tensor empty(const Shape& shape, TensorOptions o) {
 }
 
 Tensor full(const Shape& shape, double value, TensorOptions o) {
+  detail::check_scalar_fits("full", "fill value", value, o.dtype());
   Tensor t = make_tensor(shape, o.dtype(), o.device());
   fill_all(t, value);
   return finish(t, o);
@@ -68,7 +69,12 @@ Tensor arange(double start, double end, double step, TensorOptions o) {
               "arange: start and end must be finite (got ", start, ", ", end, ")");
   EMBER_CHECK((end - start) / step >= 0, ValueError, "arange: upper bound ", end,
               " and lower bound ", start, " inconsistent with step sign ", step);
-  const auto n = static_cast<int64_t>(std::ceil((end - start) / step));
+  const double length = std::ceil((end - start) / step);
+  EMBER_CHECK(length < 0x1p63, ShapeError, "arange: [", start, ", ", end, ") in steps of ", step,
+              " has ", length, " elements, more than int64 can count");
+  detail::check_scalar_fits("arange", "start", start, o.dtype());
+  detail::check_scalar_fits("arange", "end", end, o.dtype());
+  const auto n = static_cast<int64_t>(length);
   Tensor t = make_tensor({n}, o.dtype(), o.device());
   if (n > 0) backend_of(t).arange(t.dtype(), t.data_ptr(), n, start, step);
   return finish(t, o);
@@ -158,15 +164,27 @@ Tensor from_blob(void* data, const Shape& shape, DType dtype, Device device) {
 }
 
 Tensor from_blob(void* data, const Shape& shape, const Shape& strides, DType dtype, Device device) {
+  // shape.numel() throws ShapeError when the element count passes int64.
   EMBER_CHECK(data != nullptr || shape.numel() == 0, ValueError, "from_blob: null data pointer");
   EMBER_CHECK(strides.size() == shape.size(), ShapeError, "from_blob: ", strides.size(),
               " strides for a shape of ", shape.size(), " dims");
-  int64_t extent = 1;
+  // The elements reach offset sum((size - 1) * stride); that, the count and the bytes are
+  // checked against int64, so a wrapped extent can never claim a small buffer.
+  int64_t extent = 1, bytes = 0;
+  bool overflow = false;
   for (int d = 0; d < shape.size(); ++d) {
-    EMBER_CHECK(shape[d] >= 0 && strides[d] >= 0, ShapeError, "from_blob: negative size or stride");
-    if (shape[d] > 0) extent += (shape[d] - 1) * strides[d];
+    EMBER_CHECK(shape[d] >= 0 && strides[d] >= 0, ShapeError, "from_blob: negative size or stride",
+                " (shape ", shape, ", strides ", strides, ")");
+    int64_t reach = 0;
+    if (shape[d] > 0) {
+      overflow |= __builtin_mul_overflow(shape[d] - 1, strides[d], &reach);
+      overflow |= __builtin_add_overflow(extent, reach, &extent);
+    }
   }
-  auto storage = Storage::wrap(data, static_cast<size_t>(extent * dtype_size(dtype)), device);
+  overflow |= __builtin_mul_overflow(extent, dtype_size(dtype), &bytes);
+  EMBER_CHECK(!overflow, ShapeError, "from_blob: shape ", shape, " with strides ", strides, " of ",
+              dtype, " reaches past int64 bytes");
+  auto storage = Storage::wrap(data, static_cast<size_t>(bytes), device);
   return Tensor(detail::make_pooled<TensorImpl>(std::move(storage), shape, strides, 0, dtype));
 }
 

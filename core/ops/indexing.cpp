@@ -186,6 +186,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   detail::check_dtype("masked_fill", mask, kBool, "mask");
   detail::check_same_device("masked_fill", x, mask);
   detail::broadcast_shapes("masked_fill", x.sizes(), mask.sizes());  // names the op on mismatch
+  detail::check_scalar_fits("masked_fill", "value", value, x.dtype());
   Tensor fill = scalar_tensor(value, TensorOptions().dtype(x.dtype()).device(x.device()));
   return where(mask, fill, x);
 }

@@ -44,6 +44,7 @@ Tensor& inplace_scalar(const char* name, BinaryOp op, Tensor& self, double value
   detail::check_inplace(name, self);
   EMBER_CHECK(is_floating(self.dtype()) || std::nearbyint(value) == value, DTypeError, name,
               ": non-integral value ", value, " can't update a ", self.dtype(), " tensor");
+  detail::check_scalar_fits(name, "value", value, self.dtype());
   if (self.numel() == 0) return self;
   if (self.is_contiguous()) {
     backend_of(self).binary_scalar(op, self.dtype(), self.data_ptr(), value, false, self.data_ptr(),
@@ -86,6 +87,7 @@ Tensor& Tensor::div_(double value) {
 
 Tensor& Tensor::fill_(double value) {
   detail::check_inplace("fill_", *this);
+  detail::check_scalar_fits("fill_", "value", value, dtype());
   if (numel() > 0) backend_of(*this).fill(dtype(), detail::layout_of(*this), data_ptr(), value);
   impl()->storage->bump_version();
   return *this;

@@ -5,14 +5,20 @@
 namespace ember::detail {
 
 Tensor make_tensor(const Shape& sizes, DType dtype, Device device) {
-  int64_t n = 1;
-  for (int64_t s : sizes) {
-    EMBER_CHECK(s >= 0, ShapeError, "negative size in shape ", sizes);
-    n *= s;
-  }
-  auto storage = Storage::allocate(static_cast<size_t>(n * dtype_size(dtype)), device);
-  return Tensor(detail::make_pooled<TensorImpl>(std::move(storage), sizes,
-                                                contiguous_strides(sizes), 0, dtype));
+  for (int64_t s : sizes) EMBER_CHECK(s >= 0, ShapeError, "negative size in shape ", sizes);
+  // Each of the three throws ShapeError naming the shape when its count passes int64.
+  Shape strides = contiguous_strides(sizes);
+  int64_t bytes = 0;
+  EMBER_CHECK(!__builtin_mul_overflow(sizes.numel(), dtype_size(dtype), &bytes), ShapeError,
+              "shape ", sizes, " of ", dtype, " needs more bytes than int64 can count");
+  auto storage = Storage::allocate(static_cast<size_t>(bytes), device);
+  return Tensor(detail::make_pooled<TensorImpl>(std::move(storage), sizes, strides, 0, dtype));
+}
+
+void check_scalar_fits(const char* op, const char* what, double value, DType dt) {
+  if (dt != kInt64) return;
+  EMBER_CHECK(value >= -0x1p63 && value < 0x1p63, ValueError, op, ": ", what, " ", value,
+              " does not fit in int64");  // NaN fails both compares
 }
 
 Layout layout_of(const Tensor& t) {

@@ -37,6 +37,9 @@ inline void check_same_device(const char* op, const Tensor& a, const Tensor& b) 
               ": expected all tensors on the same device, got ", a.device(), " and ", b.device());
 }
 void check_floating(const char* op, const Tensor& t);
+// ValueError naming `op` and `what` when `value` cannot be stored in `dt`: for int64, a NaN, an
+// infinity or a value outside [-2^63, 2^63) (converting those is undefined in C++).
+void check_scalar_fits(const char* op, const char* what, double value, DType dt);
 void check_dtype(const char* op, const Tensor& t, DType expected, const char* what);
 
 // Sums `grad` down to `shape` (the reverse of broadcasting), for backward of broadcast ops.

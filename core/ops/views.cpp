@@ -119,7 +119,8 @@ Shape infer_shape(const char* op, const Shape& shape, int64_t numel) {
       infer = d;
     } else {
       EMBER_CHECK(shape[d] >= 0, ShapeError, op, ": invalid size ", shape[d], " in ", shape);
-      known *= shape[d];
+      EMBER_CHECK(!__builtin_mul_overflow(known, shape[d], &known), ShapeError, op, ": shape ",
+                  shape, " has more elements than int64 can count");
     }
   }
   if (infer >= 0) {
@@ -127,6 +128,7 @@ Shape infer_shape(const char* op, const Shape& shape, int64_t numel) {
                 " is invalid for input of size ", numel);
     out[infer] = numel / known;
   }
+  check_shape(op, out, 1);
   EMBER_CHECK(out.numel() == numel, ShapeError, op, ": shape ", shape,
               " is invalid for input of size ", numel);
   return out;
@@ -308,6 +310,7 @@ Tensor Tensor::expand(const Shape& shape) const {
     sz.push_back(target);
     st.push_back(have == target ? stride(src) : 0);
   }
+  check_shape("expand", sz, element_size());
   Tensor out = make_view(*this, sz, st, storage_offset());
   if (autograd::needs_grad(*this))
     autograd::attach(std::make_shared<ExpandBackward>(sizes()), {this}, out);

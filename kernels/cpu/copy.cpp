@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include <ember/kernels/common/convert.h>
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/cpu/parallel.h>
 
@@ -19,14 +20,7 @@ namespace {
 // Elements per chunk for a plain memcpy: large, since memcpy is already near bandwidth.
 constexpr int64_t kGrainMemcpy = 1 << 20;
 
-template <class D, class S>
-inline D convert(S v) {
-  if constexpr (std::is_same_v<D, bool>) {
-    return v != S(0);
-  } else {
-    return static_cast<D>(v);  // float -> int64 truncates toward zero
-  }
-}
+using kernels::convert;  // kernels/common/convert.h: the same answer on every backend
 
 template <class Fn>
 void visit_dtype(DType dt, Fn&& fn) {

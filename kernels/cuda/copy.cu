@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <ember/kernels/common/convert.h>
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/common/macros.h>
 #include <ember/kernels/cuda/check.h>
@@ -27,15 +28,7 @@
 namespace ember::kernels::cuda {
 namespace {
 
-// As the CPU: conversion to bool is `!= 0`, float to int64 truncates toward zero.
-template <class D, class S>
-EMBER_HD EMBER_INLINE D convert(S v) {
-  if constexpr (std::is_same_v<D, bool>) {
-    return v != S(0);
-  } else {
-    return static_cast<D>(v);
-  }
-}
+using kernels::convert;  // kernels/common/convert.h: the same answer on every backend
 
 // ---------------------------------------------------------------------------------------
 // Kernels

@@ -4,24 +4,12 @@
 
 #include <ember/ember.h>
 
+#include "expect_error.h"
 #include "test_device.h"
 
 using namespace ember;
 
-template <typename E, typename F>
-static void expect_error(F&& f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ember_test::wait_for_device();  // a CUDA kernel's index check surfaces at the next wait
-    FAIL() << "expected an exception";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const char* frag : fragments)
-      EXPECT_NE(msg.find(frag), std::string::npos) << "'" << frag << "' missing from: " << msg;
-  } catch (const std::exception& e) {
-    FAIL() << "wrong exception type: " << e.what();
-  }
-}
+using ember_test::expect_error;
 
 TEST(Errors, ShapeMismatchAdd) {
   expect_error<ShapeError>([] { add(ones({2, 3}), ones({4})); }, {"add", "[2, 3]", "[4]"});

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -186,5 +188,49 @@ TEST(FashionMnistReal, SizesAndRanges) {
       ++counts[y];
     }
     for (int64_t c : counts) EXPECT_EQ(c, ds->size() / 10);  // balanced classes
+  }
+}
+
+TEST_F(MnistTest, UnreadableFolderIsAPermissionErrorNotAMissingPackage) {
+  write_split("train", 2);
+  const fs::path locked = dir_ / "locked";
+  fs::create_directories(locked);
+  fs::rename(dir_ / "train-images-idx3-ubyte.gz", locked / "train-images-idx3-ubyte.gz");
+  ASSERT_EQ(::chmod(locked.c_str(), 0), 0);
+  // The message the loader gives, or "" when it loads.
+  auto message = [&] {
+    try {
+      FashionMNIST ds(locked.string());
+    } catch (const IOError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  auto check = [&](const std::string& msg) {
+    return msg.find("cannot read the folder") != std::string::npos &&
+           msg.find(locked.string()) != std::string::npos &&
+           msg.find("apt-get install") == std::string::npos;
+  };
+  if (::geteuid() != 0) {
+    const std::string msg = message();
+    EXPECT_TRUE(check(msg)) << msg;
+  } else {
+    // Root reads any folder: ask as an unprivileged user, in a child process.
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) ::_exit(::setuid(65534) == 0 && check(message()) ? 0 : 1);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "as uid 65534 the loader did not report the permission problem";
+  }
+  ::chmod(locked.c_str(), 0700);
+  // A file where the folder should be says so.
+  const std::string file = (dir_ / "train-labels-idx1-ubyte.gz").string();
+  try {
+    FashionMNIST ds(file);
+    FAIL() << "loaded a file as a folder";
+  } catch (const IOError& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a folder"), std::string::npos) << e.what();
   }
 }

@@ -1,14 +1,22 @@
 // Checkpoint files (core/serialize.h) and Module::save/load: round trips, strict
 // load_state_dict errors, every kind of damaged file (each must be an IOError, never a crash
 // or a huge allocation), and the atomic write.
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -264,7 +272,20 @@ TEST_F(Checkpoint, AbsurdSizeFieldsFailBeforeAllocating) {
     b.header(1);
     record(b, "w", 1, {1LL << 62, 1LL << 62, 16});  // the byte count wraps to 0 mod 2^64
     b.str(std::string(64, 'x'));
-    cases.push_back({"overflowing shape", b.seal(), "needs more data"});
+    cases.push_back({"overflowing shape", b.seal(), "overflow int64"});
+  }
+  {
+    Bytes b;
+    b.header(1);
+    record(b, "w", 0, {0, 1LL << 40, 1LL << 40});  // no data, but the strides pass int64
+    cases.push_back({"zero dim beside huge dims", b.seal(), "strides overflow int64"});
+  }
+  {
+    Bytes b;
+    b.header(1);
+    record(b, "w", 0, {(1LL << 62) + 1, 4});  // the count wraps to exactly 4 mod 2^64
+    b.str(std::string(16, 'x'));
+    cases.push_back({"wrapping count", b.seal(), "more elements than int64"});
   }
   {
     Bytes b;
@@ -345,4 +366,128 @@ TEST_F(Checkpoint, FailedSaveKeepsTheOldCheckpointAndLeavesNoTemporary) {
   EXPECT_THROW(save({{"a", Tensor()}}, path("model.ckpt")), ValueError);
   EXPECT_THROW(save({{"a", ones({1})}, {"a", ones({1})}}, path("model.ckpt")), ValueError);
   EXPECT_EQ(load(path("model.ckpt")).size(), 1u);
+}
+
+namespace {
+
+// Two states of the same names and sizes, told apart by their values.
+StateDict numbered_state(float v) {
+  return {{"w", full({64, 64}, v)}, {"b", full({64}, v)}};
+}
+
+// The value of a loaded numbered_state, or -1 when it is not one whole state.
+float state_value(const StateDict& s) {
+  if (s.size() != 2 || s[0].second.numel() != 64 * 64 || s[1].second.numel() != 64) return -1;
+  const float v = s[1].second.to_vector<float>()[0];
+  for (const auto& [name, t] : s)
+    for (float x : t.to_vector<float>())
+      if (x != v) return -1;
+  return v;
+}
+
+}  // namespace
+
+TEST_F(Checkpoint, ConcurrentSavesToOnePathEachLandWhole) {
+  // An asynchronous checkpoint thread beside the training loop: two threads save to the same
+  // path while a third loads it. Every save succeeds, every load sees one whole state.
+  const std::string p = path("model.ckpt");
+  save(numbered_state(0), p);
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, loads{0};
+  auto saver = [&](float v) {
+    for (int i = 0; i < 40; ++i) {
+      try {
+        save(numbered_state(v), p);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "save " << v << ": " << e.what();
+        ++failures;
+      }
+    }
+  };
+  std::thread loader([&] {
+    while (!stop) {
+      const float v = state_value(load(p));
+      if (v != 0 && v != 1 && v != 2) ++failures;
+      ++loads;
+    }
+  });
+  std::thread a(saver, 1.f), b(saver, 2.f);
+  a.join();
+  b.join();
+  stop = true;
+  loader.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_GT(loads, 0);
+  const float last = state_value(load(p));
+  EXPECT_TRUE(last == 1 || last == 2) << last;
+  EXPECT_EQ(listing(), (std::vector<std::string>{"model.ckpt"}));
+}
+
+// Not a test of its own: the child process of KilledSavesLeaveNoTemporaryBehind saves in a
+// loop until it is killed. Skipped when run by hand or by ctest.
+TEST_F(Checkpoint, SaveLoopUntilKilled) {
+  const char* p = std::getenv("EMBER_TEST_SAVE_LOOP_PATH");
+  if (p == nullptr) GTEST_SKIP() << "the child process of KilledSavesLeaveNoTemporaryBehind";
+  for (int i = 0;; ++i) save(numbered_state(static_cast<float>(1 + i % 2)), p);
+}
+
+TEST_F(Checkpoint, KilledSavesLeaveNoTemporaryBehind) {
+  const std::string p = path("model.ckpt");
+  std::mt19937 rng(7);
+  int loaded = 0;
+  auto inode = [&] {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? st.st_ino : ino_t{0};
+  };
+  for (int kill = 0; kill < 12; ++kill) {
+    const ino_t before = inode();
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      // A fresh process (exec) rather than a fork of this multi-threaded one.
+      ::setenv("EMBER_TEST_SAVE_LOOP_PATH", p.c_str(), 1);
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      const char* argv[] = {"/proc/self/exe", "--gtest_filter=Checkpoint.SaveLoopUntilKilled",
+                            nullptr};
+      ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+      ::_exit(127);
+    }
+    // Kill it at a random moment of its loop, once it has replaced the file at least once
+    // (each save is a new inode): then the kill lands in a save.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (inode() == before && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 5000));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the child ended by itself, status " << status;
+    // The path always holds one whole checkpoint, the old or the new.
+    const float v = state_value(load(p));
+    EXPECT_TRUE(v == 1 || v == 2) << "after kill " << kill << ": " << v;
+    ++loaded;
+  }
+  EXPECT_EQ(loaded, 12);
+  // A killed save leaves nothing (its file had no name yet) or, killed between naming and
+  // renaming, a temporary of a dead process, which the next save removes.
+  save(numbered_state(1), p);
+  EXPECT_EQ(listing(), (std::vector<std::string>{"model.ckpt"}));
+}
+
+TEST_F(Checkpoint, SaveRemovesOnlyTheTemporariesOfDeadProcesses) {
+  const std::string p = path("model.ckpt");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // a pid that no longer runs
+  const std::string dead = "model.ckpt.tmp." + std::to_string(child) + ".0123456789abcdef";
+  const std::string alive = "model.ckpt.tmp." + std::to_string(::getpid()) + ".0123456789abcdef";
+  for (const std::string& name : {dead, alive, std::string("model.ckpt.tmp.notes"),
+                                  std::string("other.ckpt.tmp.1.0123456789abcdef")})
+    write_bytes(path(name), {1, 2, 3});
+  save(numbered_state(1), p);
+  EXPECT_EQ(listing(), (std::vector<std::string>{"model.ckpt", alive, "model.ckpt.tmp.notes",
+                                                 "other.ckpt.tmp.1.0123456789abcdef"}));
 }
