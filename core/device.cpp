@@ -16,6 +16,8 @@ Device::Device(const std::string& spec) {
     if (spec.size() > 4) {
       EMBER_CHECK(spec[4] == ':' && spec.size() > 5, ValueError, "Device: cannot parse '", spec,
                   "' (expected cpu, cuda or cuda:N)");
+      EMBER_CHECK(spec[5] >= '0' && spec[5] <= '9', ValueError, "Device: bad index in '", spec,
+                  "' (expected cpu, cuda or cuda:N)");  // stoi would take " 1" or "+1"
       try {
         size_t used = 0;
         index = std::stoi(spec.substr(5), &used);

@@ -15,8 +15,11 @@ struct Device {
 
   constexpr Device() = default;
   constexpr Device(DeviceType t, int i = 0) : type(t), index(i) {}
-  // Parses "cpu", "cuda", "cuda:1".
-  explicit Device(const std::string& spec);
+  // Parses "cpu", "cuda" (cuda:0) and "cuda:N", implicitly as in libtorch, so x.to("cuda:1")
+  // and TensorOptions().device("cpu") read as they do there. Any other string is a ValueError
+  // naming it.
+  Device(const std::string& spec);                         // NOLINT(google-explicit-constructor)
+  Device(const char* spec) : Device(std::string(spec)) {}  // NOLINT(google-explicit-constructor)
 
   static constexpr Device cpu() { return Device(DeviceType::CPU, 0); }
   static constexpr Device cuda(int i = 0) { return Device(DeviceType::CUDA, i); }
@@ -29,6 +32,7 @@ struct Device {
 };
 
 inline constexpr Device kCPU = Device::cpu();
+inline constexpr Device kCUDA = Device::cuda();  // cuda:0
 
 std::ostream& operator<<(std::ostream& os, const Device& d);
 

@@ -42,7 +42,7 @@ struct Config {
 
 const char* kUsage =
     "usage: train_mlp [options]\n"
-    "  --device auto|cpu|cuda   where to train (auto: cuda when available)     [auto]\n"
+    "  --device D               cpu, cuda, cuda:N or auto (cuda when present)  [auto]\n"
     "  --epochs N               passes over the 60000 training images          [10]\n"
     "  --batch-size N           images per step                                [128]\n"
     "  --lr X                   learning rate             [adam: 0.001, sgd: 0.1]\n"
@@ -154,8 +154,13 @@ Config parse(int argc, char** argv) {
       usage_error("unknown option " + flag);
     }
   }
-  if (c.device != "auto" && c.device != "cpu" && c.device != "cuda")
-    usage_error("--device must be auto, cpu or cuda");
+  if (c.device != "auto") {
+    try {
+      (void)Device(c.device);
+    } catch (const Error&) {
+      usage_error("--device must be auto, cpu, cuda or cuda:N, got '" + c.device + "'");
+    }
+  }
   if (c.epochs < 0) usage_error("--epochs must be >= 0");
   if (c.batch_size <= 0) usage_error("--batch-size must be positive");
   if (c.optimizer != "sgd" && c.optimizer != "adam") usage_error("--optimizer must be sgd or adam");
@@ -292,14 +297,14 @@ double evaluate(nn::Module& model, const data::MNIST& set, Device device) {
 
 int main(int argc, char** argv) {
   const Config cfg = parse(argc, argv);
-  Device device = kCPU;
-  if (cfg.device == "cuda" || (cfg.device == "auto" && cuda::is_available())) {
-    if (!cuda::is_available()) {
-      std::cerr << "train_mlp: --device cuda, but no CUDA device is available (this build "
-                   "has no CUDA backend, or no GPU is present)\n";
-      return 1;
-    }
-    device = Device::cuda();
+  Device device = cfg.device == "auto" ? (cuda::is_available() ? kCUDA : kCPU) : cfg.device;
+  if (device.is_cuda() && device.index >= cuda::device_count()) {
+    std::cerr << "train_mlp: --device " << device << ", but "
+              << (cuda::is_available() ? "that CUDA device does not exist"
+                                       : "no CUDA device is available (this build has no CUDA "
+                                         "backend, or no GPU is present)")
+              << "\n";
+    return 1;
   }
   try {
     manual_seed(cfg.seed);

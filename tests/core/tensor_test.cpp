@@ -192,6 +192,30 @@ TEST(Device, Parsing) {
   EXPECT_EQ(Device("cuda"), Device::cuda(0));
   EXPECT_THROW(Device("gpu"), ValueError);
   EXPECT_THROW(Device("cuda:x"), ValueError);
+  for (const char* bad : {"", "CUDA", "cuda:", "cuda: 1", "cuda:+1", "cuda:-1", "cuda:1x"}) {
+    try {
+      (void)Device(bad);
+      ADD_FAILURE() << "Device(\"" << bad << "\") parsed";
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + bad + "'"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(Device, StringsAndConstantsConvertAsInLibtorch) {
+  EXPECT_EQ(kCUDA, Device::cuda(0));
+  const Device from_literal = "cuda:2";  // implicit, from a literal and from a std::string
+  const std::string spec = "cpu";
+  const Device from_string = spec;
+  EXPECT_EQ(from_literal, Device::cuda(2));
+  EXPECT_EQ(from_string, kCPU);
+  Tensor x = ones({2}, TensorOptions().device("cpu"));
+  EXPECT_EQ(x.to("cpu").device(), kCPU);
+  EXPECT_EQ(x.to(std::string("cpu"), kFloat64).dtype(), kFloat64);
+  if (cuda::is_available()) {
+    EXPECT_EQ(x.to(kCUDA).device(), Device::cuda(0));
+  }
 }
 
 TEST(DefaultDevice, FactoriesUseItAndTheSuiteRunsWhereAsked) {
