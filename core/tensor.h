@@ -150,6 +150,8 @@ class Tensor {
   // ---- method forms of common ops ------------------------------------------------------
   Tensor add(const Tensor& o) const;
   Tensor sub(const Tensor& o) const;
+  Tensor add(const Tensor& o, double alpha) const;
+  Tensor sub(const Tensor& o, double alpha) const;
   Tensor mul(const Tensor& o) const;
   Tensor div(const Tensor& o) const;
   Tensor pow(double e) const;
@@ -247,6 +249,10 @@ Tensor from_blob(void* data, const Shape& shape, const Shape& strides, DType dty
 
 // ---- elementwise -----------------------------------------------------------------------
 Tensor add(const Tensor& a, const Tensor& b);
+// a + alpha * b and a - alpha * b, as torch.add/sub with alpha (integral alpha for integer
+// tensors); differentiable in both.
+Tensor add(const Tensor& a, const Tensor& b, double alpha);
+Tensor sub(const Tensor& a, const Tensor& b, double alpha);
 Tensor add(const Tensor& a, double b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, double b);

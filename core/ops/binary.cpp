@@ -216,6 +216,25 @@ Tensor add(const Tensor& a, const Tensor& b) {
 Tensor sub(const Tensor& a, const Tensor& b) {
   return binary_op("sub", BinaryOp::Sub, a, b);
 }
+namespace {
+// alpha * b, for add/sub with alpha: PyTorch refuses a fractional alpha when neither input is
+// floating (the result would silently become float).
+Tensor scaled_by_alpha(const char* op, const Tensor& a, const Tensor& b, double alpha) {
+  detail::check_defined(op, a);
+  detail::check_defined(op, b, "other");
+  EMBER_CHECK(is_floating(a.dtype()) || is_floating(b.dtype()) || std::nearbyint(alpha) == alpha,
+              DTypeError, op, ": alpha ", alpha, " must be a whole number for ", a.dtype(), " and ",
+              b.dtype(), " inputs");
+  return alpha == 1.0 ? b : mul(b, alpha);
+}
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b, double alpha) {
+  return add(a, scaled_by_alpha("add", a, b, alpha));
+}
+Tensor sub(const Tensor& a, const Tensor& b, double alpha) {
+  return sub(a, scaled_by_alpha("sub", a, b, alpha));
+}
 Tensor mul(const Tensor& a, const Tensor& b) {
   return binary_op("mul", BinaryOp::Mul, a, b);
 }

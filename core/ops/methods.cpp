@@ -9,6 +9,12 @@ Tensor Tensor::add(const Tensor& o) const {
 Tensor Tensor::sub(const Tensor& o) const {
   return ember::sub(*this, o);
 }
+Tensor Tensor::add(const Tensor& o, double alpha) const {
+  return ember::add(*this, o, alpha);
+}
+Tensor Tensor::sub(const Tensor& o, double alpha) const {
+  return ember::sub(*this, o, alpha);
+}
 Tensor Tensor::mul(const Tensor& o) const {
   return ember::mul(*this, o);
 }

@@ -112,6 +112,12 @@ TEST(Errors, InPlaceChangeOfSavedTensor) {
                               {"MulBackward", "in-place", "version 0", "version 1"});
 }
 
+TEST(Errors, FractionalAlphaForIntegerInputs) {
+  expect_error<DTypeError>([] { add(arange(3), arange(3), 0.5); }, {"add", "alpha 0.5", "int64"});
+  expect_error<DTypeError>([] { arange(3).sub(arange(3), 1.5); }, {"sub", "alpha 1.5"});
+  EXPECT_EQ(add(arange(3), arange(3), 2.0).to_vector<int64_t>(), (std::vector<int64_t>{0, 3, 6}));
+}
+
 TEST(Errors, UndefinedAndMisc) {
   expect_error<Error>([] { Tensor().sizes(); }, {"undefined"});
   expect_error<ValueError>([] { arange(0, 5, 0); }, {"arange", "step"});
