@@ -2,6 +2,7 @@
 #pragma once
 
 #include <ember/nn/activation.h>
+#include <ember/nn/clip_grad.h>
 #include <ember/nn/dropout.h>
 #include <ember/nn/flatten.h>
 #include <ember/nn/functional.h>
