@@ -320,4 +320,36 @@ StateDict load(const std::string& path) {
   return state;
 }
 
+void save(const Tensor& tensor, const std::string& path) {
+  save(std::vector<Tensor>{tensor}, path);
+}
+
+void save(const std::vector<Tensor>& tensors, const std::string& path) {
+  StateDict state;
+  state.reserve(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) state.emplace_back(std::to_string(i), tensors[i]);
+  save(state, path);
+}
+
+void load(std::vector<Tensor>& tensors, const std::string& path) {
+  StateDict state = load(path);
+  std::vector<Tensor> out;
+  out.reserve(state.size());
+  for (size_t i = 0; i < state.size(); ++i) {
+    EMBER_CHECK(state[i].first == std::to_string(i), IOError, "load: '", path,
+                "' holds named tensors (a state_dict: record ", i, " is '", state[i].first,
+                "'), not a list of tensors; load it with ember::load(path)");
+    out.push_back(std::move(state[i].second));
+  }
+  tensors = std::move(out);
+}
+
+void load(Tensor& tensor, const std::string& path) {
+  std::vector<Tensor> tensors;
+  load(tensors, path);
+  EMBER_CHECK(tensors.size() == 1, IOError, "load: '", path, "' holds ", tensors.size(),
+              " tensors, not one; load it into a std::vector<Tensor>");
+  tensor = std::move(tensors[0]);
+}
+
 }  // namespace ember

@@ -21,4 +21,12 @@ using StateDict = std::vector<std::pair<std::string, Tensor>>;
 void save(const StateDict& state, const std::string& path);
 StateDict load(const std::string& path);
 
+// One tensor or a list of them, in the same format (records named "0", "1", ...), as
+// torch::save(tensor, path) / torch::load(tensor, path). Loading a file whose records are not
+// that (a state_dict, or a list into one tensor) is an IOError saying what the file holds.
+void save(const Tensor& tensor, const std::string& path);
+void save(const std::vector<Tensor>& tensors, const std::string& path);
+void load(Tensor& tensor, const std::string& path);
+void load(std::vector<Tensor>& tensors, const std::string& path);
+
 }  // namespace ember

@@ -491,3 +491,26 @@ TEST_F(Checkpoint, SaveRemovesOnlyTheTemporariesOfDeadProcesses) {
   EXPECT_EQ(listing(), (std::vector<std::string>{"model.ckpt", alive, "model.ckpt.tmp.notes",
                                                  "other.ckpt.tmp.1.0123456789abcdef"}));
 }
+
+TEST_F(Checkpoint, OneTensorAndListsOfTensors) {
+  const Tensor t = from_vector<float>({1.5f, -2.f, 3.f}, Shape{3, 1});
+  save(t, path("t.ckpt"));
+  Tensor back;
+  load(back, path("t.ckpt"));
+  EXPECT_EQ(back.sizes(), Shape({3, 1}));
+  EXPECT_EQ(back.to_vector<float>(), (std::vector<float>{1.5f, -2.f, 3.f}));
+
+  save(std::vector<Tensor>{t, arange(4), zeros({0})}, path("list.ckpt"));
+  std::vector<Tensor> list;
+  load(list, path("list.ckpt"));
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[1].to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(list[2].numel(), 0);
+  // A list is a state_dict with the names "0", "1", ...
+  EXPECT_EQ(load(path("list.ckpt"))[2].first, "2");
+
+  EXPECT_TRUE(contains(io_error_of([&] { load(back, path("list.ckpt")); }), "holds 3 tensors"));
+  save(sample_state(), path("state.ckpt"));
+  EXPECT_TRUE(contains(io_error_of([&] { load(list, path("state.ckpt")); }), "state_dict"));
+  EXPECT_EQ(list.size(), 3u);  // a failed load leaves the list as it was
+}
