@@ -84,4 +84,8 @@ function(ember_add_layer name)
   target_link_libraries(${name} PRIVATE ember_warnings OpenMP::OpenMP_CXX Threads::Threads
                                         ${ARG_LINK})
   target_sources(ember PRIVATE $<TARGET_OBJECTS:${name}>)
+  if(EMBER_BUILD_FUZZERS)
+    # Coverage for libFuzzer to steer by (cmake/sanitizers.cmake).
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()

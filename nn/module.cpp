@@ -152,9 +152,11 @@ std::vector<Tensor> Module::buffers(bool recurse) const {
 
 std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_children() const {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
-  for (const auto& [n, c] : children_) {
-    const bool dup = std::any_of(out.begin(), out.end(), [&](auto& e) { return e.second == c; });
-    if (!dup) out.emplace_back(n, c);
+  for (const auto& child : children_) {
+    // Not a structured binding: C++20 lets a lambda capture one, clang 14 does not yet.
+    const bool dup =
+        std::any_of(out.begin(), out.end(), [&](auto& e) { return e.second == child.second; });
+    if (!dup) out.push_back(child);
   }
   return out;
 }

@@ -18,8 +18,6 @@ using detail::reduced_count;
 using detail::reduced_shape;
 using detail::reduction_dims;
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 Tensor zeros_where(const Tensor& cond, const Tensor& t) {
   return where(cond, zeros_like(t), t);
 }

@@ -11,6 +11,7 @@
 // chunk partials), as the entry point promises; float64 and int64 accumulate in their own type.
 #include <ember/kernels/cpu/backend.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -114,6 +115,11 @@ struct ExtremumR {
     }
     if constexpr (std::is_floating_point_v<T>) {
       if (nan) return std::numeric_limits<T>::quiet_NaN();
+      // OpenMP may start each lane of a max (min) reduction at the lowest (largest) finite
+      // value rather than at -inf (+inf), as clang does, so a row of nothing but -inf (+inf)
+      // comes out finite: a value no element holds, so argmax's search for it ends past the row.
+      const T lane_start = kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
+      if (best == lane_start && std::find(x, x + n, lane_start) == x + n) return init();
     }
     return best;
   }

@@ -89,7 +89,9 @@ TEST(CudaRandom, RandintIsBitIdenticalToCpu) {
       {-5, 3},
       {0, int64_t{1} << 40},
       {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}};
-  for (auto [low, high] : ranges) {
+  for (const auto& range : ranges) {
+    // Not a structured binding: the lambda below captures low and high, which clang 14 cannot.
+    const int64_t low = range.first, high = range.second;
     for (int64_t n : kSizes) {
       for (uint64_t offset : kOffsets) {
         SCOPED_TRACE("range [" + std::to_string(low) + ", " + std::to_string(high) + ") n " +

@@ -110,6 +110,34 @@ TEST(Reduce, MaxMinPropagateNaN) {
   EXPECT_TRUE(std::isnan(out[1]));
 }
 
+// A row of nothing but -inf has max -inf at index 0, whatever a vectorised reduction starts
+// its lanes at (OpenMP lets clang start them at the lowest finite value).
+TEST(Reduce, MaxMinOfInfiniteRows) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (int64_t r : {1, 7, 100, 200000}) {
+    const std::vector<float> lows(static_cast<size_t>(r), -inf), highs(static_cast<size_t>(r), inf);
+    float v = 0;
+    int64_t idx = -1;
+    cpu::cpu_backend.reduce(ReduceOp::Max, kFloat32, lows.data(), &v, 1, r, 1);
+    EXPECT_EQ(v, -inf) << r;
+    cpu::cpu_backend.reduce(ReduceOp::Min, kFloat32, highs.data(), &v, 1, r, 1);
+    EXPECT_EQ(v, inf) << r;
+    cpu::cpu_backend.reduce_with_index(ReduceOp::Max, kFloat32, lows.data(), &v, &idx, 1, r, 1);
+    EXPECT_EQ(v, -inf) << r;
+    EXPECT_EQ(idx, 0) << r;
+    cpu::cpu_backend.reduce_with_index(ReduceOp::Min, kFloat32, highs.data(), &v, &idx, 1, r, 1);
+    EXPECT_EQ(v, inf) << r;
+    EXPECT_EQ(idx, 0) << r;
+  }
+  // The lowest finite value itself is still the max of a row that holds it.
+  const std::vector<float> mixed = {-inf, std::numeric_limits<float>::lowest(), -inf};
+  float v = 0;
+  int64_t idx = -1;
+  cpu::cpu_backend.reduce_with_index(ReduceOp::Max, kFloat32, mixed.data(), &v, &idx, 1, 3, 1);
+  EXPECT_EQ(v, std::numeric_limits<float>::lowest());
+  EXPECT_EQ(idx, 1);
+}
+
 TEST(Reduce, Int64) {
   const std::vector<int64_t> x = {3, -1, 4, 1, -5, 9};  // (2, 3, 1)
   int64_t out[2];
