@@ -110,6 +110,28 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
   children_.emplace_back(name, std::move(module));
 }
 
+namespace {
+template <class Children>
+auto find_child(Children& children, const std::string& name, const std::string& owner) {
+  auto it = std::find_if(children.begin(), children.end(),
+                         [&](const auto& child) { return child.first == name; });
+  EMBER_CHECK(it != children.end(), ValueError, owner, ": no child module named '", name, "'");
+  return it;
+}
+}  // namespace
+
+void Module::replace_child(const std::string& name, std::shared_ptr<Module> module) {
+  EMBER_CHECK(module != nullptr, ValueError, "register_module (", this->name(), "): module '", name,
+              "' is null");
+  EMBER_CHECK(module.get() != this, ValueError, "register_module (", this->name(),
+              "): a module cannot be its own child");
+  find_child(children_, name, this->name())->second = std::move(module);
+}
+
+void Module::remove_child(const std::string& name) {
+  children_.erase(find_child(children_, name, this->name()));
+}
+
 // ---- traversal -----------------------------------------------------------------------------
 
 void Module::collect_named(bool params, bool recurse, const std::string& prefix, StateDict& out,

@@ -123,8 +123,12 @@ class Module : public std::enable_shared_from_this<Module> {
   void load(const std::string& path);
 
  protected:
-  // For containers (Sequential) that manage their children's names themselves.
+  // For containers (Sequential, ModuleList, ModuleDict) that manage their children's names
+  // themselves. replace_child keeps the child's position; both throw ValueError for a name
+  // that is not a child.
   void add_child(const std::string& name, std::shared_ptr<Module> module);
+  void replace_child(const std::string& name, std::shared_ptr<Module> module);
+  void remove_child(const std::string& name);
 
  private:
   friend std::ostream& operator<<(std::ostream& os, const Module& module);

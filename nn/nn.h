@@ -11,4 +11,5 @@
 #include <ember/nn/linear.h>
 #include <ember/nn/loss.h>
 #include <ember/nn/module.h>
+#include <ember/nn/module_list.h>
 #include <ember/nn/sequential.h>

@@ -15,43 +15,23 @@
 #include <vector>
 
 #include <ember/nn/module.h>
+#include <ember/nn/module_item.h>
 
 namespace ember::nn {
-
-namespace internal {
-template <class T>
-struct is_module_ptr : std::false_type {};
-template <class M>
-struct is_module_ptr<std::shared_ptr<M>> : std::is_base_of<Module, M> {};
-
-// What Sequential accepts: a shared_ptr to a module, or a module by value (moved in).
-template <class T>
-concept SequentialItem = is_module_ptr<std::remove_cvref_t<T>>::value ||
-    std::is_base_of_v<Module, std::remove_cvref_t<T>>;
-}  // namespace internal
 
 class Sequential : public Module {
  public:
   Sequential() = default;
   // A single Sequential argument moves (the move constructor wins); to nest a lone
   // Sequential, pass it as a shared_ptr.
-  template <internal::SequentialItem... Ms>
+  template <internal::ModuleItem... Ms>
   requires(sizeof...(Ms) > 0) explicit Sequential(Ms&&... modules) {
     (push_back(std::forward<Ms>(modules)), ...);
   }
 
-  template <internal::SequentialItem M>
+  template <internal::ModuleItem M>
   void push_back(M&& module) {
-    using T = std::remove_cvref_t<M>;
-    if constexpr (internal::is_module_ptr<T>::value) {
-      append(std::forward<M>(module));
-    } else {
-      // Modules are move-only: a named module must be passed with std::move or as a
-      // shared_ptr.
-      static_assert(!std::is_lvalue_reference_v<M>,
-                    "Sequential: pass a module by std::move(...) or as a std::shared_ptr");
-      append(std::make_shared<T>(std::forward<M>(module)));
-    }
+    append(internal::module_ptr(std::forward<M>(module)));
   }
 
   size_t size() const { return items_.size(); }
