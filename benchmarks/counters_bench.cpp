@@ -22,14 +22,14 @@ namespace {
 using namespace ember;
 
 struct Setup {
-  std::unique_ptr<nn::Sequential> model;
+  nn::Sequential model;
   std::unique_ptr<optim::Optimizer> opt;
 };
 
 Setup make_setup(bool adam, Device device) {
   Generator gen(0);
   Setup s;
-  s.model = std::make_unique<nn::Sequential>();
+  s.model = nn::Sequential();
   s.model->push_back(nn::Linear(784, 256, true, &gen));
   s.model->push_back(nn::ReLU());
   s.model->push_back(nn::Linear(256, 128, true, &gen));

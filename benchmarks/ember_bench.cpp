@@ -127,9 +127,8 @@ std::vector<Case> cases(bool quick) {
                    return std::function<void()>([=] { cross_entropy(logits, target).backward(); });
                  }});
   out.push_back({"train step", "MLP 784-256-128-10, batch 256", 0, [=](Device d) {
-                   auto model = std::make_shared<nn::Sequential>(nn::Linear(784, 256), nn::ReLU(),
-                                                                 nn::Linear(256, 128), nn::ReLU(),
-                                                                 nn::Linear(128, 10));
+                   nn::Sequential model(nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128),
+                                        nn::ReLU(), nn::Linear(128, 10));
                    model->to(d);
                    auto opt =
                        std::make_shared<optim::Adam>(model->parameters(), optim::AdamOptions(1e-3));
@@ -263,17 +262,17 @@ LoadFigures time_ember_recipe(int threads, int steps) {
   set_num_threads(threads);
   manual_seed(0);
   nn::Sequential model;
-  model.push_back(std::make_shared<nn::Linear>(784, 256));
-  model.push_back(nn::ReLU());
-  model.push_back(std::make_shared<nn::Linear>(256, 10));
-  optim::SGD opt(model.parameters(), optim::SGDOptions(0.1));
+  model->push_back(nn::Linear(784, 256));
+  model->push_back(nn::ReLU());
+  model->push_back(nn::Linear(256, 10));
+  optim::SGD opt(model->parameters(), optim::SGDOptions(0.1));
   static const data::TensorDataset images(randn({kLoadImages, 784}), randint(0, 10, {kLoadImages}));
   const Tensor order = from_vector(data::randperm(kLoadImages, 1));
   struct XY {
     Tensor x, y;
   };
   const auto step = [&](const XY& b) {
-    Tensor loss = cross_entropy(model.forward(b.x), b.y);
+    Tensor loss = cross_entropy(model->forward(b.x), b.y);
     opt.zero_grad();
     loss.backward();
     opt.step();

@@ -175,12 +175,12 @@ Config parse(int argc, char** argv) {
 }
 
 std::shared_ptr<nn::Module> activation(const std::string& name) {
-  if (name == "relu") return std::make_shared<nn::ReLU>();
-  if (name == "gelu") return std::make_shared<nn::GELU>();
-  if (name == "tanh") return std::make_shared<nn::Tanh>();
-  if (name == "sigmoid") return std::make_shared<nn::Sigmoid>();
-  if (name == "leaky_relu") return std::make_shared<nn::LeakyReLU>();
-  if (name == "softplus") return std::make_shared<nn::Softplus>();
+  if (name == "relu") return nn::ReLU();
+  if (name == "gelu") return nn::GELU();
+  if (name == "tanh") return nn::Tanh();
+  if (name == "sigmoid") return nn::Sigmoid();
+  if (name == "leaky_relu") return nn::LeakyReLU();
+  if (name == "softplus") return nn::Softplus();
   usage_error("unknown activation '" + name + "'");
 }
 
@@ -313,28 +313,28 @@ int main(int argc, char** argv) {
     data::FashionMNIST test_set(cfg.data, /*train=*/false, 0.2860, 0.3530);
 
     nn::Sequential model;
-    model.push_back(nn::Flatten());
+    model->push_back(nn::Flatten());
     int64_t in = 28 * 28;
     for (int64_t h : cfg.hidden) {
-      model.push_back(std::make_shared<nn::Linear>(in, h));
-      model.push_back(activation(cfg.activation));
-      if (cfg.dropout > 0) model.push_back(nn::Dropout(cfg.dropout));
+      model->push_back(nn::Linear(in, h));
+      model->push_back(activation(cfg.activation));
+      if (cfg.dropout > 0) model->push_back(nn::Dropout(cfg.dropout));
       in = h;
     }
-    model.push_back(std::make_shared<nn::Linear>(in, 10));
-    if (!cfg.load.empty()) model.load(cfg.load);
-    model.to(device);
+    model->push_back(nn::Linear(in, 10));
+    if (!cfg.load.empty()) model->load(cfg.load);
+    model->to(device);
 
     std::unique_ptr<optim::Optimizer> opt;
     if (cfg.optimizer == "sgd")
-      opt = std::make_unique<optim::SGD>(model.parameters(),
+      opt = std::make_unique<optim::SGD>(model->parameters(),
                                          optim::SGDOptions(*cfg.lr).weight_decay(cfg.weight_decay));
     else
       opt = std::make_unique<optim::Adam>(
-          model.parameters(), optim::AdamOptions(*cfg.lr).weight_decay(cfg.weight_decay));
+          model->parameters(), optim::AdamOptions(*cfg.lr).weight_decay(cfg.weight_decay));
 
     // Dropout draws new random numbers every step, which a replayed graph cannot.
-    Trainer trainer(model, *opt, device, cfg.batch_size, cfg.cuda_graph && cfg.dropout == 0);
+    Trainer trainer(*model, *opt, device, cfg.batch_size, cfg.cuda_graph && cfg.dropout == 0);
     std::cout << "ember: training on " << device << ", " << train_set.size() << " train / "
               << test_set.size() << " test images";
     if (device.is_cuda()) {
@@ -351,10 +351,10 @@ int main(int argc, char** argv) {
     data::DataLoader loader(train_set, loader_options);
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
-    double test_acc = cfg.epochs == 0 ? evaluate(model, test_set, device) : 0;
+    double test_acc = cfg.epochs == 0 ? evaluate(*model, test_set, device) : 0;
     for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
       const auto t0 = Clock::now();
-      model.train();
+      model->train();
       Progress bar(epoch, cfg.epochs, loader.size());
       trainer.reset_totals();
       int64_t step = 0, seen = 0;
@@ -368,7 +368,7 @@ int main(int argc, char** argv) {
       const double train_loss = trainer.loss_sum() / static_cast<double>(seen);
       const double train_acc = 100.0 * static_cast<double>(trainer.correct()) / seen;
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-      test_acc = evaluate(model, test_set, device);
+      test_acc = evaluate(*model, test_set, device);
       std::printf(
           "epoch %2d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  %.1f s  %.0f img/s\n", epoch,
           cfg.epochs, train_loss, train_acc, test_acc, secs, static_cast<double>(seen) / secs);
@@ -378,8 +378,8 @@ int main(int argc, char** argv) {
     std::printf("done: test accuracy %.2f%% after %d epochs on %s in %.1f s\n", test_acc,
                 cfg.epochs, device.str().c_str(), total);
     if (!cfg.save.empty()) {
-      model.to(kCPU);
-      model.save(cfg.save);
+      model->to(kCPU);
+      model->save(cfg.save);
       std::printf("saved the model to %s\n", cfg.save.c_str());
     }
   } catch (const Error& e) {

@@ -5,48 +5,55 @@
 #include <string>
 
 #include <ember/nn/module.h>
+#include <ember/nn/module_holder.h>
 
 namespace ember::nn {
 
-class ReLU : public Module {
+class ReLUImpl : public Module {
  public:
   Tensor forward(const Tensor& input) override;
 };
+EMBER_MODULE(ReLU);
 
-class Sigmoid : public Module {
+class SigmoidImpl : public Module {
  public:
   Tensor forward(const Tensor& input) override;
 };
+EMBER_MODULE(Sigmoid);
 
-class Tanh : public Module {
+class TanhImpl : public Module {
  public:
   Tensor forward(const Tensor& input) override;
 };
+EMBER_MODULE(Tanh);
 
 // log(1 + exp(beta x)) / beta, linear above beta x > threshold.
-class Softplus : public Module {
+class SoftplusImpl : public Module {
  public:
-  explicit Softplus(double beta = 1.0, double threshold = 20.0);
+  explicit SoftplusImpl(double beta = 1.0, double threshold = 20.0);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   double beta, threshold;
 };
+EMBER_MODULE(Softplus);
 
-class LeakyReLU : public Module {
+class LeakyReLUImpl : public Module {
  public:
-  explicit LeakyReLU(double negative_slope = 0.01);
+  explicit LeakyReLUImpl(double negative_slope = 0.01);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   double negative_slope;
 };
+EMBER_MODULE(LeakyReLU);
 
 // approximate: "none" (exact, erf) or "tanh".
-class GELU : public Module {
+class GELUImpl : public Module {
  public:
-  explicit GELU(std::string approximate = "none");
+  explicit GELUImpl(std::string approximate = "none");
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   std::string approximate;
 };
+EMBER_MODULE(GELU);
 
 }  // namespace ember::nn

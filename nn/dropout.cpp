@@ -5,16 +5,16 @@
 
 namespace ember::nn {
 
-Dropout::Dropout(double prob, Generator* gen) : p(prob), gen_(gen) {
+DropoutImpl::DropoutImpl(double prob, Generator* gen) : p(prob), gen_(gen) {
   EMBER_CHECK(p >= 0.0 && p <= 1.0, ValueError,
               "Dropout: probability has to be between 0 and 1, but got ", p);
 }
 
-Tensor Dropout::forward(const Tensor& x) {
+Tensor DropoutImpl::forward(const Tensor& x) {
   return dropout(x, p, is_training(), gen_);
 }
 
-std::string Dropout::extra_repr() const {
+std::string DropoutImpl::extra_repr() const {
   return detail::str_cat("p=", p);
 }
 

@@ -5,14 +5,15 @@
 
 #include <ember/core/generator.h>
 #include <ember/nn/module.h>
+#include <ember/nn/module_holder.h>
 
 namespace ember::nn {
 
-class Dropout : public Module {
+class DropoutImpl : public Module {
  public:
   // 0 <= p <= 1. Masks come from `gen` (kept by pointer; must outlive the module) or the
   // default generator.
-  explicit Dropout(double p = 0.5, Generator* gen = nullptr);
+  explicit DropoutImpl(double p = 0.5, Generator* gen = nullptr);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   double p;
@@ -20,5 +21,6 @@ class Dropout : public Module {
  private:
   Generator* gen_;
 };
+EMBER_MODULE(Dropout);
 
 }  // namespace ember::nn

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <ember/nn/module.h>
+#include <ember/nn/module_holder.h>
 
 namespace ember::nn {
 
-class Identity : public Module {
+class IdentityImpl : public Module {
  public:
   Tensor forward(const Tensor& input) override { return input; }
 };
+EMBER_MODULE(Identity);
 
 }  // namespace ember::nn

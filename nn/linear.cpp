@@ -7,7 +7,7 @@
 
 namespace ember::nn {
 
-Linear::Linear(int64_t in, int64_t out, bool with_bias, Generator* gen)
+LinearImpl::LinearImpl(int64_t in, int64_t out, bool with_bias, Generator* gen)
     : in_features(in), out_features(out) {
   EMBER_CHECK(in >= 0 && out >= 0, ValueError, "Linear: in_features (", in, ") and out_features (",
               out, ") must be non-negative");
@@ -16,7 +16,7 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, Generator* gen)
   reset_parameters(gen);
 }
 
-void Linear::reset_parameters(Generator* gen) {
+void LinearImpl::reset_parameters(Generator* gen) {
   // a = sqrt(5) makes kaiming_uniform_'s bound gain * sqrt(3 / fan_in) with
   // gain = sqrt(2 / (1 + 5)), i.e. exactly 1 / sqrt(fan_in).
   if (in_features > 0) {
@@ -30,7 +30,7 @@ void Linear::reset_parameters(Generator* gen) {
   }
 }
 
-Tensor Linear::forward(const Tensor& x) {
+Tensor LinearImpl::forward(const Tensor& x) {
   EMBER_CHECK(x.defined(), ValueError, "Linear: undefined input");
   EMBER_CHECK(x.dim() >= 1 && x.size(-1) == in_features, ShapeError,
               "Linear(in_features=", in_features, ", out_features=", out_features,
@@ -38,7 +38,7 @@ Tensor Linear::forward(const Tensor& x) {
   return linear(x, weight, bias);
 }
 
-std::string Linear::extra_repr() const {
+std::string LinearImpl::extra_repr() const {
   return detail::str_cat("in_features=", in_features, ", out_features=", out_features,
                          ", bias=", bias.defined() ? "true" : "false");
 }

@@ -5,15 +5,16 @@
 
 #include <ember/core/generator.h>
 #include <ember/nn/module.h>
+#include <ember/nn/module_holder.h>
 
 namespace ember::nn {
 
-class Linear : public Module {
+class LinearImpl : public Module {
  public:
   // Weight (out_features, in_features) and bias (out_features), float32 on the CPU
   // (convert with to()). Initialised by reset_parameters() from `gen` or the default
   // generator, so ember::manual_seed makes the weights reproducible.
-  Linear(int64_t in_features, int64_t out_features, bool bias = true, Generator* gen = nullptr);
+  LinearImpl(int64_t in_features, int64_t out_features, bool bias = true, Generator* gen = nullptr);
 
   // PyTorch's default: kaiming_uniform_(weight, a = sqrt(5)), i.e. uniform in
   // ±1/sqrt(in_features), and the bias uniform in the same range.
@@ -27,5 +28,6 @@ class Linear : public Module {
   Tensor weight;
   Tensor bias;  // undefined when constructed with bias = false
 };
+EMBER_MODULE(Linear);
 
 }  // namespace ember::nn

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include <ember/nn/module.h>
+#include <ember/nn/module_holder.h>
 
 namespace ember::nn {
 
@@ -20,42 +21,46 @@ class Loss : public Module {
 
 // Softmax + negative log-likelihood on (N, C) logits and (N) int64 class targets; samples
 // whose target is ignore_index are skipped (and excluded from the mean).
-class CrossEntropyLoss : public Loss {
+class CrossEntropyLossImpl : public Loss {
  public:
-  explicit CrossEntropyLoss(Reduction reduction = Reduction::Mean, int64_t ignore_index = -100)
+  explicit CrossEntropyLossImpl(Reduction reduction = Reduction::Mean, int64_t ignore_index = -100)
       : Loss(reduction), ignore_index(ignore_index) {}
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
   int64_t ignore_index;
 };
+EMBER_MODULE(CrossEntropyLoss);
 
 // Negative log-likelihood on (N, C) log-probabilities (e.g. log_softmax output).
-class NLLLoss : public Loss {
+class NLLLossImpl : public Loss {
  public:
-  explicit NLLLoss(Reduction reduction = Reduction::Mean, int64_t ignore_index = -100)
+  explicit NLLLossImpl(Reduction reduction = Reduction::Mean, int64_t ignore_index = -100)
       : Loss(reduction), ignore_index(ignore_index) {}
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
   int64_t ignore_index;
 };
+EMBER_MODULE(NLLLoss);
 
 // Mean (or sum) of squared differences.
-class MSELoss : public Loss {
+class MSELossImpl : public Loss {
  public:
-  explicit MSELoss(Reduction reduction = Reduction::Mean) : Loss(reduction) {}
+  explicit MSELossImpl(Reduction reduction = Reduction::Mean) : Loss(reduction) {}
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
 };
+EMBER_MODULE(MSELoss);
 
 // Sigmoid + binary cross-entropy on logits, numerically stable at any |x|. Optional
 // per-element `weight` and per-class `pos_weight` as in PyTorch.
-class BCEWithLogitsLoss : public Loss {
+class BCEWithLogitsLossImpl : public Loss {
  public:
-  explicit BCEWithLogitsLoss(Reduction reduction = Reduction::Mean, Tensor weight = Tensor(),
-                             Tensor pos_weight = Tensor());
+  explicit BCEWithLogitsLossImpl(Reduction reduction = Reduction::Mean, Tensor weight = Tensor(),
+                                 Tensor pos_weight = Tensor());
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
   Tensor weight, pos_weight;
 };
+EMBER_MODULE(BCEWithLogitsLoss);
 
 }  // namespace ember::nn

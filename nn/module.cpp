@@ -1,5 +1,6 @@
 // nn::Module: the registry, tree traversal, mode, conversion, state_dict and printing.
 #include <ember/nn/module.h>
+#include <ember/nn/module_holder.h>
 
 #include <cxxabi.h>
 
@@ -44,8 +45,9 @@ std::string indent(const std::string& s) {
 
 }  // namespace
 
-std::string Module::name() const {
-  const char* mangled = typeid(*this).name();
+namespace internal {
+std::string module_type_name(const std::type_info& type) {
+  const char* mangled = type.name();
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> demangled(
       abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
@@ -54,7 +56,21 @@ std::string Module::name() const {
   // ones inside template arguments.
   const std::string head = full.substr(0, full.find('<'));
   const auto scope = head.rfind("::");
-  return scope == std::string::npos ? full : full.substr(scope + 2);
+  std::string name = scope == std::string::npos ? full : full.substr(scope + 2);
+  const std::string impl = "Impl";
+  if (name.size() > impl.size() && name.ends_with(impl)) name.resize(name.size() - impl.size());
+  return name;
+}
+
+void throw_empty_holder(const std::type_info& impl) {
+  throw ValueError(detail::str_cat("nn::", module_type_name(impl),
+                                   ": the holder is empty (made from nullptr); assign a module "
+                                   "to it before use"));
+}
+}  // namespace internal
+
+std::string Module::name() const {
+  return internal::module_type_name(typeid(*this));
 }
 
 Tensor Module::forward(const Tensor&) {

@@ -1,16 +1,17 @@
 // nn::Module: the base of every layer and model. It keeps an ordered registry of parameters,
 // buffers and child modules, and everything that walks that tree is defined once here:
 // parameters(), state_dict(), train()/eval(), to(), zero_grad(), printing. Subclass it as in
-// libtorch:
+// libtorch, with a holder made by EMBER_MODULE (nn/module_holder.h):
 //
-//   struct MLP : nn::Module {
-//     MLP() {
-//       hidden = register_module("hidden", std::make_shared<nn::Linear>(784, 256));
-//       out = register_module("out", std::make_shared<nn::Linear>(256, 10));
+//   struct MLPImpl : nn::Module {
+//     MLPImpl() {
+//       hidden = register_module("hidden", nn::Linear(784, 256));
+//       out = register_module("out", nn::Linear(256, 10));
 //     }
-//     Tensor forward(const Tensor& x) override { return out->forward(relu(hidden->forward(x))); }
-//     std::shared_ptr<nn::Linear> hidden, out;
+//     Tensor forward(const Tensor& x) override { return out(relu(hidden(x))); }
+//     nn::Linear hidden{nullptr}, out{nullptr};
 //   };
+//   EMBER_MODULE(MLP);  // MLP model; model(x); model->parameters();
 #pragma once
 
 #include <functional>
@@ -19,6 +20,7 @@
 #include <ostream>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -46,7 +48,8 @@ class Module : public std::enable_shared_from_this<Module> {
   Module(Module&&) = default;
   Module& operator=(Module&&) = default;
 
-  // The type's name as printed ("Linear", "MLP"): the demangled class name by default.
+  // The type's name as printed ("Linear", "MLP"): the demangled class name by default, less
+  // its namespaces and a trailing "Impl" (LinearImpl prints as Linear, as in libtorch).
   virtual std::string name() const;
   // Layer settings shown between the parentheses when printing, e.g. "in_features=3, ...".
   virtual std::string extra_repr() const { return ""; }
@@ -65,11 +68,22 @@ class Module : public std::enable_shared_from_this<Module> {
   // State that is saved and moved with the module but never trained (running statistics,
   // constant weights).
   Tensor register_buffer(const std::string& name, Tensor tensor);
+  // Registers a child and returns what was passed: a shared_ptr, or a holder (nn::Linear,
+  // or a user's EMBER_MODULE type) sharing the same module.
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     static_assert(std::is_base_of_v<Module, M>, "register_module: M must derive from nn::Module");
     add_child(name, module);
     return module;
+  }
+  template <class Holder>
+  requires requires(const Holder& h) {
+    typename Holder::ContainedType;
+    h.ptr();
+  }
+  Holder register_module(const std::string& name, Holder holder) {
+    add_child(name, holder.ptr());
+    return holder;
   }
 
   // ---- traversal ---------------------------------------------------------------------------
@@ -156,5 +170,10 @@ class Module : public std::enable_shared_from_this<Module> {
 //     (1): ReLU()
 //   )
 std::ostream& operator<<(std::ostream& os, const Module& module);
+
+namespace internal {
+// A module class's printed name from its type: "ember::nn::LinearImpl" -> "Linear".
+std::string module_type_name(const std::type_info& type);
+}  // namespace internal
 
 }  // namespace ember::nn

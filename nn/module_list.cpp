@@ -8,38 +8,38 @@ namespace ember::nn {
 
 // ---- ModuleList ----------------------------------------------------------------------------
 
-void ModuleList::append(std::shared_ptr<Module> module) {
-  EMBER_CHECK(module != nullptr, ValueError, "ModuleList::push_back: null module");
+void ModuleListImpl::append(std::shared_ptr<Module> module) {
+  EMBER_CHECK(module != nullptr, ValueError, name(), "::push_back: null module");
   add_child(std::to_string(items_.size()), module);
   items_.push_back(std::move(module));
 }
 
-void ModuleList::extend(const ModuleList& other) {
+void ModuleListImpl::extend(const ModuleListImpl& other) {
   // Copied first: `other` may be this list.
   const std::vector<std::shared_ptr<Module>> more = other.items_;
   for (const auto& m : more) append(m);
 }
 
-std::shared_ptr<Module> ModuleList::ptr(size_t index) const {
-  EMBER_CHECK(index < items_.size(), IndexError, "ModuleList: index ", index,
-              " is out of range for a ModuleList of ", items_.size(), " modules");
+std::shared_ptr<Module> ModuleListImpl::ptr(size_t index) const {
+  EMBER_CHECK(index < items_.size(), IndexError, name(), ": index ", index,
+              " is out of range for a ", name(), " of ", items_.size(), " modules");
   return items_[index];
 }
 
-void ModuleList::throw_wrong_type(size_t index) const {
-  throw ValueError(detail::str_cat("ModuleList: module ", index, " is a ", items_[index]->name(),
+void ModuleListImpl::throw_wrong_type(size_t index) const {
+  throw ValueError(detail::str_cat(name(), ": module ", index, " is a ", items_[index]->name(),
                                    ", not the requested type"));
 }
 
 // ---- ModuleDict ----------------------------------------------------------------------------
 
 namespace {
-auto find_item(const std::vector<ModuleDict::Item>& items, const std::string& key) {
+auto find_item(const std::vector<ModuleDictImpl::Item>& items, const std::string& key) {
   return std::find_if(items.begin(), items.end(), [&](const auto& i) { return i.first == key; });
 }
 }  // namespace
 
-void ModuleDict::put(const std::string& key, std::shared_ptr<Module> module) {
+void ModuleDictImpl::put(const std::string& key, std::shared_ptr<Module> module) {
   EMBER_CHECK(module != nullptr, ValueError, "ModuleDict: module '", key, "' is null");
   const auto it = find_item(items_, key);
   if (it == items_.end()) {
@@ -51,27 +51,27 @@ void ModuleDict::put(const std::string& key, std::shared_ptr<Module> module) {
   items_[static_cast<size_t>(it - items_.begin())].second = std::move(module);
 }
 
-void ModuleDict::update(const std::vector<Item>& items) {
+void ModuleDictImpl::update(const std::vector<Item>& items) {
   for (const auto& [key, module] : items) put(key, module);
 }
 
-std::shared_ptr<Module> ModuleDict::pop(const std::string& key) {
+std::shared_ptr<Module> ModuleDictImpl::pop(const std::string& key) {
   std::shared_ptr<Module> module = ptr(key);
   remove_child(key);
   items_.erase(find_item(items_, key));
   return module;
 }
 
-void ModuleDict::clear() {
+void ModuleDictImpl::clear() {
   for (const auto& [key, module] : items_) remove_child(key);
   items_.clear();
 }
 
-bool ModuleDict::contains(const std::string& key) const {
+bool ModuleDictImpl::contains(const std::string& key) const {
   return find_item(items_, key) != items_.end();
 }
 
-std::shared_ptr<Module> ModuleDict::ptr(const std::string& key) const {
+std::shared_ptr<Module> ModuleDictImpl::ptr(const std::string& key) const {
   const auto it = find_item(items_, key);
   if (it == items_.end()) {
     std::ostringstream known;
@@ -82,19 +82,19 @@ std::shared_ptr<Module> ModuleDict::ptr(const std::string& key) const {
   return it->second;
 }
 
-std::vector<std::string> ModuleDict::keys() const {
+std::vector<std::string> ModuleDictImpl::keys() const {
   std::vector<std::string> out;
   for (const auto& [key, module] : items_) out.push_back(key);
   return out;
 }
 
-std::vector<std::shared_ptr<Module>> ModuleDict::values() const {
+std::vector<std::shared_ptr<Module>> ModuleDictImpl::values() const {
   std::vector<std::shared_ptr<Module>> out;
   for (const auto& [key, module] : items_) out.push_back(module);
   return out;
 }
 
-void ModuleDict::throw_wrong_type(const std::string& key) const {
+void ModuleDictImpl::throw_wrong_type(const std::string& key) const {
   throw ValueError(detail::str_cat("ModuleDict: module '", key, "' is a ", ptr(key)->name(),
                                    ", not the requested type"));
 }

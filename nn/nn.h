@@ -11,5 +11,6 @@
 #include <ember/nn/linear.h>
 #include <ember/nn/loss.h>
 #include <ember/nn/module.h>
+#include <ember/nn/module_holder.h>
 #include <ember/nn/module_list.h>
 #include <ember/nn/sequential.h>

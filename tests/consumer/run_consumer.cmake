@@ -1,5 +1,5 @@
 # Runs by ctest: install ember, build tests/consumer against the installed package (CMake
-# and pkg-config), run the program. Any failure is a FATAL_ERROR.
+# and pkg-config), run the program, and compile and link README's 30-second example. Any failure is a FATAL_ERROR.
 file(REMOVE_RECURSE ${WORK})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -59,4 +59,17 @@ if(PKG_CONFIG)
   # way a user's would, through the loader's search path.
   get_filename_component(libdir "${pcdir}" DIRECTORY)
   run(${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${libdir}" ${WORK}/xor_pkgconfig)
+  # README's 30-second example (its first C++ block) compiles and links as printed. It is not
+  # run: it trains a whole epoch.
+  file(READ ${README} readme)
+  string(FIND "${readme}" "```cpp\n" start)
+  if(start LESS 0)
+    message(FATAL_ERROR "${README} has no ```cpp block")
+  endif()
+  math(EXPR start "${start} + 7")
+  string(SUBSTRING "${readme}" ${start} -1 rest)
+  string(FIND "${rest}" "```" stop)
+  string(SUBSTRING "${rest}" 0 ${stop} example)
+  file(WRITE ${WORK}/readme_example.cpp "${example}")
+  run(${CXX} -O0 ${WORK}/readme_example.cpp -o ${WORK}/readme_example ${flags})
 endif()

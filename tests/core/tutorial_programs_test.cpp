@@ -60,20 +60,21 @@ TEST(TutorialPrograms, SingleLayerPerceptronGradientMatchesHandDerived) {
 namespace {
 
 // The tutorial's network: two bias-free linear layers, sigmoid after each.
-struct TwoLayerSigmoid : nn::Module {
-  TwoLayerSigmoid(int64_t in, int64_t hidden, int64_t out, Generator* gen) {
-    l1 = register_module("l1", std::make_shared<nn::Linear>(in, hidden, /*bias=*/false, gen));
-    l2 = register_module("l2", std::make_shared<nn::Linear>(hidden, out, /*bias=*/false, gen));
+struct TwoLayerSigmoidImpl : nn::Module {
+  TwoLayerSigmoidImpl(int64_t in, int64_t hidden, int64_t out, Generator* gen) {
+    l1 = register_module("l1", nn::Linear(in, hidden, /*bias=*/false, gen));
+    l2 = register_module("l2", nn::Linear(hidden, out, /*bias=*/false, gen));
   }
-  Tensor forward(const Tensor& x) override { return sigmoid(l2->forward(sigmoid(l1->forward(x)))); }
-  std::shared_ptr<nn::Linear> l1, l2;
+  Tensor forward(const Tensor& x) override { return sigmoid(l2(sigmoid(l1(x)))); }
+  nn::Linear l1{nullptr}, l2{nullptr};
 };
+EMBER_MODULE(TwoLayerSigmoid);
 
 }  // namespace
 
 TEST(TutorialPrograms, TwoLayerSigmoidModuleTrainsWithBackward) {
   Generator gen(5);
-  auto net = std::make_shared<TwoLayerSigmoid>(2, 8, 1, &gen);
+  TwoLayerSigmoid net(2, 8, 1, &gen);
   ASSERT_EQ(net->parameters().size(), 2u);  // no biases
   // Label: which side of the line x0 = x1 a point lies on (separable without a bias).
   Tensor x = randn({128, 2}, kFloat32, &gen);

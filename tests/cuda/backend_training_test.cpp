@@ -29,9 +29,9 @@ using cuda_backend_test::kF32;
 using cuda_backend_test::same_values;
 
 // The same initial weights on every call (seeded Philox, identical on both devices).
-std::unique_ptr<nn::Sequential> make_mlp(const std::vector<int64_t>& widths, uint64_t seed) {
+nn::Sequential make_mlp(const std::vector<int64_t>& widths, uint64_t seed) {
   Generator gen(seed);
-  auto model = std::make_unique<nn::Sequential>();
+  nn::Sequential model;
   for (size_t i = 0; i + 1 < widths.size(); ++i) {
     model->push_back(nn::Linear(widths[i], widths[i + 1], true, &gen));
     if (i + 2 < widths.size()) model->push_back(nn::ReLU());

@@ -23,9 +23,9 @@ namespace {
 using cuda_backend_test::error_of;
 using cuda_backend_test::kCuda;
 
-std::unique_ptr<nn::Sequential> make_mlp(uint64_t seed) {
+nn::Sequential make_mlp(uint64_t seed) {
   Generator gen(seed);
-  auto model = std::make_unique<nn::Sequential>();
+  nn::Sequential model;
   model->push_back(nn::Linear(12, 16, true, &gen));
   model->push_back(nn::ReLU());
   model->push_back(nn::Linear(16, 5, true, &gen));

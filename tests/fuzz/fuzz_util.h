@@ -105,11 +105,9 @@ inline void read_idx_file(const std::string& path) {
 
 // The model the module_load harness loads into: small enough that its checkpoint is a couple
 // of hundred bytes, with the names ("0.weight", ...) and shapes a real model's have.
-inline std::shared_ptr<ember::nn::Sequential> small_model() {
+inline ember::nn::Sequential small_model() {
   ember::manual_seed(0);  // the same initial weights in every run
-  return std::make_shared<ember::nn::Sequential>(std::make_shared<ember::nn::Linear>(3, 4),
-                                                 std::make_shared<ember::nn::ReLU>(),
-                                                 std::make_shared<ember::nn::Linear>(4, 2));
+  return ember::nn::Sequential(ember::nn::Linear(3, 4), ember::nn::ReLU(), ember::nn::Linear(4, 2));
 }
 
 }  // namespace ember_fuzz

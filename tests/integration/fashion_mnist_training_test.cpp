@@ -46,9 +46,9 @@ std::vector<int64_t> first(int64_t n) {
   return idx;
 }
 
-std::unique_ptr<nn::Sequential> make_mlp(uint64_t seed) {
+nn::Sequential make_mlp(uint64_t seed) {
   Generator gen(seed);
-  auto model = std::make_unique<nn::Sequential>();
+  nn::Sequential model;
   model->push_back(nn::Flatten());
   model->push_back(nn::Linear(28 * 28, 128, true, &gen));
   model->push_back(nn::ReLU());

@@ -144,9 +144,7 @@ TEST_F(Checkpoint, RoundTripsEveryDtypeAndShape) {
 
 TEST_F(Checkpoint, ModuleStateDictRoundTrip) {
   manual_seed(1);
-  auto make = [] {
-    return std::make_shared<nn::Sequential>(nn::Linear(5, 4), nn::Tanh(), nn::Linear(4, 2));
-  };
+  auto make = [] { return nn::Sequential(nn::Linear(5, 4), nn::Tanh(), nn::Linear(4, 2)); };
   auto a = make();
   auto b = make();  // different initial weights
   Tensor x = rand({3, 5});
@@ -168,8 +166,8 @@ TEST_F(Checkpoint, ModuleStateDictRoundTrip) {
 
 TEST_F(Checkpoint, StrictLoadReportsEveryMismatchAndChangesNothing) {
   nn::Sequential model(nn::Linear(3, 2), nn::ReLU(), nn::Linear(2, 1));
-  StateDict sd = model.state_dict();
-  const auto before = model.at<nn::Linear>(0).weight.to_vector<float>();
+  StateDict sd = model->state_dict();
+  const auto before = model->at<nn::Linear>(0).weight.to_vector<float>();
   StateDict bad;
   bad.emplace_back("0.weight", zeros({2, 3}));  // fine
   bad.emplace_back("0.bias", zeros({5}));       // wrong shape
@@ -178,7 +176,7 @@ TEST_F(Checkpoint, StrictLoadReportsEveryMismatchAndChangesNothing) {
   // "2.bias" is missing
   std::string msg;
   try {
-    model.load_state_dict(bad);
+    model->load_state_dict(bad);
   } catch (const ValueError& e) {
     msg = e.what();
   }
@@ -186,20 +184,20 @@ TEST_F(Checkpoint, StrictLoadReportsEveryMismatchAndChangesNothing) {
   EXPECT_TRUE(contains(msg, "'0.bias'") && contains(msg, "[5]") && contains(msg, "[2]")) << msg;
   EXPECT_TRUE(contains(msg, "missing key '2.bias'")) << msg;
   EXPECT_TRUE(contains(msg, "unexpected key 'extra.thing'")) << msg;
-  EXPECT_EQ(model.at<nn::Linear>(0).weight.to_vector<float>(), before);  // untouched
+  EXPECT_EQ(model->at<nn::Linear>(0).weight.to_vector<float>(), before);  // untouched
 
   // Non-strict: keys may be missing or extra (reported back), shapes still must match.
   bad[1].second = ones({2});
-  nn::LoadResult r = model.load_state_dict(bad, /*strict=*/false);
+  nn::LoadResult r = model->load_state_dict(bad, /*strict=*/false);
   EXPECT_EQ(r.missing_keys, (std::vector<std::string>{"2.bias"}));
   EXPECT_EQ(r.unexpected_keys, (std::vector<std::string>{"extra.thing"}));
-  EXPECT_EQ(model.at<nn::Linear>(0).bias.to_vector<float>(), (std::vector<float>{1, 1}));
+  EXPECT_EQ(model->at<nn::Linear>(0).bias.to_vector<float>(), (std::vector<float>{1, 1}));
   bad[1].second = ones({3});
-  EXPECT_THROW(model.load_state_dict(bad, false), ValueError);
+  EXPECT_THROW(model->load_state_dict(bad, false), ValueError);
   // A checkpoint of another architecture fails loudly through Module::load.
   nn::Linear other(3, 3);
-  other.save(path("other.ckpt"));
-  EXPECT_THROW(model.load(path("other.ckpt")), ValueError);
+  other->save(path("other->ckpt"));
+  EXPECT_THROW(model->load(path("other->ckpt")), ValueError);
 }
 
 TEST_F(Checkpoint, EveryTruncationIsAnIOError) {

@@ -99,6 +99,6 @@ TEST(Dropout, EvalZeroAndOneAndErrors) {
   const float dropped = eq(layer(big), 0.0).to(kFloat32).sum().item<float>();
   EXPECT_GT(dropped, 400.f);
   EXPECT_LT(dropped, 600.f);
-  layer.eval();
+  layer->eval();
   EXPECT_EQ(layer(big).to_vector<float>(), big.to_vector<float>());
 }

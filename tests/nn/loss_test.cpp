@@ -98,7 +98,7 @@ TEST(Loss, BCEWithLogitsValues) {
   nn::BCEWithLogitsLoss weighted(Reduction::None, Tensor(), pw);
   EXPECT_NEAR(weighted(tensor({0.5}, kFloat64), tensor({1.0}, kFloat64)).item<double>(),
               3 * std::log1p(std::exp(-0.5)), 1e-12);
-  EXPECT_EQ(weighted.buffers().size(), 1u);
+  EXPECT_EQ(weighted->buffers().size(), 1u);
   Tensor w = tensor({2, 0, 1, 1}, kFloat64);
   EXPECT_NEAR(nn::BCEWithLogitsLoss(Reduction::Sum, w)(x, y).item<double>(),
               2 * bce(0.5, 1) + bce(3, 0.5) + bce(0, 0.25), 1e-12);
@@ -142,6 +142,6 @@ TEST(Loss, BCEWithLogitsIsStableAtLargeLogits) {
 
 TEST(Loss, OneInputForwardIsAnError) {
   nn::MSELoss loss;
-  nn::Module& as_module = loss;
+  nn::Module& as_module = *loss;
   EXPECT_THROW(as_module.forward(ones({2})), Error);
 }

@@ -17,43 +17,43 @@ std::vector<std::string> names(const StateDict& d) {
   return out;
 }
 
-struct Net : nn::Module {
-  std::shared_ptr<nn::ModuleList> layers = register_module(
-      "layers", std::make_shared<nn::ModuleList>(nn::Linear(3, 4), nn::Linear(4, 2)));
-  std::shared_ptr<nn::ModuleDict> heads =
-      register_module("heads", std::make_shared<nn::ModuleDict>(std::vector<nn::ModuleDict::Item>{
-                                   {"age", std::make_shared<nn::Linear>(2, 1)},
-                                   {"class", std::make_shared<nn::Linear>(2, 5)}}));
+struct NetImpl : nn::Module {
+  nn::ModuleList layers =
+      register_module("layers", nn::ModuleList(nn::Linear(3, 4), nn::Linear(4, 2)));
+  nn::ModuleDict heads =
+      register_module("heads", nn::ModuleDict(std::vector<nn::ModuleDict::Impl::Item>{
+                                   {"age", nn::Linear(2, 1)}, {"class", nn::Linear(2, 5)}}));
   Tensor forward(const Tensor& x) override {
     Tensor h = x;
     for (const auto& layer : *layers) h = relu(layer->forward(h));
-    return (*heads)["class"]->forward(h);
+    return heads["class"]->forward(h);
   }
 };
+EMBER_MODULE(Net);
 
 }  // namespace
 
 TEST(ModuleList, ChildrenByPositionAndTheirParameterNames) {
   Net net;
-  EXPECT_EQ(net.layers->size(), 2u);
-  EXPECT_EQ(net.layers->at<nn::Linear>(1).out_features, 2);
-  EXPECT_EQ(names(net.named_parameters()),
+  EXPECT_EQ(net->layers->size(), 2u);
+  EXPECT_EQ(net->layers->at<nn::Linear>(1).out_features, 2);
+  EXPECT_EQ(names(net->named_parameters()),
             (std::vector<std::string>{"layers.0.weight", "layers.0.bias", "layers.1.weight",
                                       "layers.1.bias", "heads.age.weight", "heads.age.bias",
                                       "heads.class.weight", "heads.class.bias"}));
-  EXPECT_EQ(net.forward(ones({6, 3})).sizes(), Shape({6, 5}));
-  net.layers->push_back(nn::ReLU());
-  net.layers->extend(*net.layers);  // itself: 3 + 3, sharing the modules
-  EXPECT_EQ(net.layers->size(), 6u);
-  EXPECT_EQ(net.layers->ptr(4), net.layers->ptr(1));
-  EXPECT_EQ(net.parameters().size(), 8u);  // shared modules count once
-  expect_error<IndexError>([&] { (*net.layers)[6]; }, {"ModuleList", "index 6", "6 modules"});
-  expect_error<ValueError>([&] { net.layers->at<nn::ReLU>(0); }, {"ModuleList", "Linear"});
+  EXPECT_EQ(net(ones({6, 3})).sizes(), Shape({6, 5}));
+  net->layers->push_back(nn::ReLU());
+  net->layers->extend(*net->layers);  // itself: 3 + 3, sharing the modules
+  EXPECT_EQ(net->layers->size(), 6u);
+  EXPECT_EQ(net->layers->ptr(4), net->layers->ptr(1));
+  EXPECT_EQ(net->parameters().size(), 8u);  // shared modules count once
+  expect_error<IndexError>([&] { net->layers[6]; }, {"ModuleList", "index 6", "6 modules"});
+  expect_error<ValueError>([&] { net->layers->at<nn::ReLU>(0); }, {"ModuleList", "Linear"});
 }
 
 TEST(ModuleDict, ChildrenByNameReplacedAndRemovedInPlace) {
   Net net;
-  nn::ModuleDict& heads = *net.heads;
+  nn::ModuleDictImpl& heads = *net->heads;
   EXPECT_EQ(heads.keys(), (std::vector<std::string>{"age", "class"}));
   EXPECT_TRUE(heads.contains("age"));
   EXPECT_FALSE(heads.contains("size"));
@@ -61,17 +61,17 @@ TEST(ModuleDict, ChildrenByNameReplacedAndRemovedInPlace) {
   heads.insert("age", nn::Linear(2, 3));
   EXPECT_EQ(heads.at<nn::Linear>("age").out_features, 3);
   EXPECT_EQ(heads.keys(), (std::vector<std::string>{"age", "class"}));
-  EXPECT_EQ(net.state_dict()[4].first, "heads.age.weight");
-  EXPECT_EQ(net.state_dict()[4].second.size(0), 3);
+  EXPECT_EQ(net->state_dict()[4].first, "heads.age.weight");
+  EXPECT_EQ(net->state_dict()[4].second.size(0), 3);
   heads.insert("size", nn::Linear(2, 2));
   const std::shared_ptr<nn::Module> popped = heads.pop("age");
   EXPECT_EQ(popped->name(), "Linear");
   EXPECT_EQ(heads.keys(), (std::vector<std::string>{"class", "size"}));
-  EXPECT_EQ(names(net.named_parameters()).size(), 4u + 4u);
+  EXPECT_EQ(names(net->named_parameters()).size(), 4u + 4u);
   expect_error<ValueError>([&] { heads["age"]; }, {"ModuleDict", "'age'", "'class', 'size'"});
   expect_error<ValueError>([&] { heads.pop("age"); }, {"'age'"});
   expect_error<ValueError>([&] { heads.insert("a.b", nn::ReLU()); }, {"a.b"});
   heads.clear();
   EXPECT_TRUE(heads.is_empty());
-  EXPECT_EQ(names(net.named_parameters()).size(), 4u);
+  EXPECT_EQ(names(net->named_parameters()).size(), 4u);
 }

@@ -92,7 +92,7 @@ TEST(Module, RegistrationErrors) {
   EXPECT_THROW(m.register_parameter("nonleaf", leaf * 2.0), AutogradError);
   EXPECT_THROW(m.register_parameter("int", arange(3)), DTypeError);  // int cannot require grad
   m.register_parameter("frozen_int", arange(3), /*requires_grad=*/false);
-  EXPECT_THROW(m.register_module("null", std::shared_ptr<nn::Linear>()), ValueError);
+  EXPECT_THROW(m.register_module("null", std::shared_ptr<nn::LinearImpl>()), ValueError);
   // A module that does not take one tensor says so.
   try {
     m.forward(zeros({1}));
@@ -104,7 +104,7 @@ TEST(Module, RegistrationErrors) {
 
 TEST(Module, TrainEvalRecursesAndControlsDropout) {
   nn::Sequential inner(nn::Dropout(0.5));
-  auto model = std::make_shared<nn::Sequential>(nn::Linear(4, 4), std::move(inner));
+  nn::Sequential model(nn::Linear(4, 4), inner);
   EXPECT_TRUE(model->is_training());
   Tensor x = ones({64, 4});
   model->eval();
@@ -122,18 +122,18 @@ TEST(Module, TrainEvalRecursesAndControlsDropout) {
 
 TEST(Module, ToDtypeKeepsIdentityAndGrad) {
   nn::Linear lin(3, 2);
-  Tensor w = lin.weight;  // a handle held elsewhere, as an optimizer would
-  lin.forward(ones({1, 3})).sum().backward();
+  Tensor w = lin->weight;  // a handle held elsewhere, as an optimizer would
+  lin->forward(ones({1, 3})).sum().backward();
   ASSERT_TRUE(w.grad().defined());
   const std::vector<float> before = w.to_vector<float>();
   struct WithIntBuffer : nn::Module {
     WithIntBuffer() { count = register_buffer("count", arange(2)); }
     Tensor count;
   } counter;
-  lin.to(kFloat64);
+  lin->to(kFloat64);
   counter.to(kFloat64);
   EXPECT_EQ(w.dtype(), kFloat64);
-  EXPECT_EQ(lin.bias.dtype(), kFloat64);
+  EXPECT_EQ(lin->bias.dtype(), kFloat64);
   EXPECT_EQ(w.grad().dtype(), kFloat64);
   EXPECT_TRUE(w.requires_grad());
   EXPECT_TRUE(w.is_leaf());
@@ -142,20 +142,20 @@ TEST(Module, ToDtypeKeepsIdentityAndGrad) {
   for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i], static_cast<double>(before[i]));
   // Training still flows into the same handle.
   w.set_grad(Tensor());
-  lin.forward(ones({2, 3}, kFloat64)).sum().backward();
+  lin->forward(ones({2, 3}, kFloat64)).sum().backward();
   EXPECT_EQ(w.grad().to_vector<double>(), std::vector<double>(6, 2.0));
-  lin.to(kCPU);  // no-op, no error
+  lin->to(kCPU);  // no-op, no error
 }
 
 TEST(Module, ZeroGrad) {
   nn::Linear lin(2, 2);
-  lin.forward(ones({1, 2})).sum().backward();
-  lin.zero_grad(/*set_to_none=*/false);
-  ASSERT_TRUE(lin.weight.grad().defined());
-  EXPECT_EQ(lin.weight.grad().abs().sum().item<float>(), 0.f);
-  lin.zero_grad();
-  EXPECT_FALSE(lin.weight.grad().defined());
-  EXPECT_FALSE(lin.bias.grad().defined());
+  lin->forward(ones({1, 2})).sum().backward();
+  lin->zero_grad(/*set_to_none=*/false);
+  ASSERT_TRUE(lin->weight.grad().defined());
+  EXPECT_EQ(lin->weight.grad().abs().sum().item<float>(), 0.f);
+  lin->zero_grad();
+  EXPECT_FALSE(lin->weight.grad().defined());
+  EXPECT_FALSE(lin->bias.grad().defined());
 }
 
 TEST(Module, ApplyVisitsChildrenFirst) {
@@ -192,6 +192,6 @@ TEST(Module, PrintsLikePyTorch) {
 
 TEST(Module, ParametersLiveOnTheDefaultDevice) {
   nn::Linear layer(3, 2);
-  for (const auto& [name, p] : layer.named_parameters())
+  for (const auto& [name, p] : layer->named_parameters())
     EXPECT_EQ(p.device(), default_device()) << name;
 }

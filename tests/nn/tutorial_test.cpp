@@ -15,14 +15,15 @@ using ember::testing::rand_double;
 
 namespace {
 
-struct MLP : nn::Module {
-  MLP() {
-    hidden = register_module("hidden", std::make_shared<nn::Linear>(4, 5));
-    out = register_module("out", std::make_shared<nn::Linear>(5, 3));
+struct MLPImpl : nn::Module {
+  MLPImpl() {
+    hidden = register_module("hidden", nn::Linear(4, 5));
+    out = register_module("out", nn::Linear(5, 3));
   }
-  Tensor forward(const Tensor& x) override { return out->forward(relu(hidden->forward(x))); }
-  std::shared_ptr<nn::Linear> hidden, out;
+  Tensor forward(const Tensor& x) override { return out(relu(hidden(x))); }
+  nn::Linear hidden{nullptr}, out{nullptr};
 };
+EMBER_MODULE(MLP);
 
 // d2l's FixedHiddenMLP: a constant random weight that is never trained, a layer used twice
 // (shared parameters), and a data-dependent loop.
@@ -30,7 +31,7 @@ struct FixedHiddenMLP : nn::Module {
   FixedHiddenMLP() {
     Generator gen(11);
     rand_weight = register_buffer("rand_weight", rand({6, 6}, kFloat32, &gen));
-    linear = register_module("linear", std::make_shared<nn::Linear>(6, 6));
+    linear = register_module("linear", nn::Linear(6, 6));
   }
   Tensor forward(const Tensor& input) override {
     Tensor x = linear->forward(input);
@@ -44,14 +45,14 @@ struct FixedHiddenMLP : nn::Module {
     return x.sum();
   }
   Tensor rand_weight;
-  std::shared_ptr<nn::Linear> linear;
+  nn::Linear linear{nullptr};
   int halvings = 0;
 };
 
 // A user's own container: children registered under their index, run in order.
 struct MySequential : nn::Module {
   template <class... M>
-  explicit MySequential(std::shared_ptr<M>... modules) {
+  explicit MySequential(M... modules) {
     int i = 0;
     (register_module(std::to_string(i++), modules), ...);
   }
@@ -63,7 +64,7 @@ struct MySequential : nn::Module {
 };
 
 // y = x Wᵀ + b computed element by element in double.
-std::vector<double> affine(const std::vector<double>& x, int64_t rows, const nn::Linear& l) {
+std::vector<double> affine(const std::vector<double>& x, int64_t rows, const nn::LinearImpl& l) {
   auto w = l.weight.to_vector<double>();
   auto b = l.bias.to_vector<double>();
   std::vector<double> y(rows * l.out_features);
@@ -81,7 +82,7 @@ std::vector<double> affine(const std::vector<double>& x, int64_t rows, const nn:
 
 TEST(Tutorial, MLPForwardMatchesHandComputationAndGradchecks) {
   manual_seed(3);
-  auto net = std::make_shared<MLP>();
+  MLP net;
   std::vector<std::string> names;
   for (auto& [n, p] : net->named_parameters()) names.push_back(n);
   EXPECT_EQ(names,
@@ -91,12 +92,12 @@ TEST(Tutorial, MLPForwardMatchesHandComputationAndGradchecks) {
   auto h = affine(x.to_vector<double>(), 2, *net->hidden);
   for (double& v : h) v = std::max(v, 0.0);
   auto expected = affine(h, 2, *net->out);
-  auto got = (*net)(x).to_vector<float>();
+  auto got = net(x).to_vector<float>();
   ASSERT_EQ(got.size(), expected.size());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-5);
 
   // Backward: the output bias gradient of sum(y) is the batch size per output.
-  (*net)(x).sum().backward();
+  net(x).sum().backward();
   EXPECT_EQ(net->out->bias.grad().to_vector<float>(), std::vector<float>(3, 2.f));
   EXPECT_TRUE(net->hidden->weight.grad().defined());
 
@@ -105,7 +106,7 @@ TEST(Tutorial, MLPForwardMatchesHandComputationAndGradchecks) {
   Tensor xd = x.to(kFloat64);
   std::vector<Tensor> inputs = net->parameters();
   inputs.push_back(xd);
-  EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>&) { return (*net)(xd); }, inputs));
+  EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>&) { return net(xd); }, inputs));
 }
 
 TEST(Tutorial, ConstantWeightAndControlFlow) {
@@ -151,9 +152,9 @@ TEST(Tutorial, ConstantWeightAndControlFlow) {
 
 TEST(Tutorial, UserWrittenSequentialContainer) {
   manual_seed(5);
-  auto l1 = std::make_shared<nn::Linear>(8, 16);
-  auto act = std::make_shared<nn::ReLU>();
-  auto l2 = std::make_shared<nn::Linear>(16, 4);
+  nn::Linear l1(8, 16);
+  nn::ReLU act;
+  nn::Linear l2(16, 4);
   MySequential mine(l1, act, l2);
   nn::Sequential builtin(l1, act, l2);  // the same modules: outputs must agree exactly
 

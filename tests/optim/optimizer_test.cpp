@@ -259,19 +259,19 @@ TEST(Optimizer, SkipsParamsWithoutGrad) {
 // device) since are replaced then.
 TEST(Optimizer, StateIsAllocatedAheadButCountsFromTheFirstUpdate) {
   nn::Linear layer(3, 2);
-  Adam adam(layer.parameters(), AdamOptions(0.1));
-  SGD sgd(layer.parameters(), SGDOptions(0.1).momentum(0.9).dampening(0.5));
-  for (const Tensor& p : layer.parameters()) {
+  Adam adam(layer->parameters(), AdamOptions(0.1));
+  SGD sgd(layer->parameters(), SGDOptions(0.1).momentum(0.9).dampening(0.5));
+  for (const Tensor& p : layer->parameters()) {
     EXPECT_EQ(adam.state(p), nullptr);
     EXPECT_EQ(sgd.state(p), nullptr);
   }
   for (const auto& [key, t] : adam.state_dict()) EXPECT_NE(key.rfind("state.", 0), 0u) << key;
 
-  layer.to(kFloat64);
+  layer->to(kFloat64);
   layer(ones({4, 3}, kFloat64)).sum().backward();
   adam.step();
   sgd.step();
-  for (const Tensor& p : layer.parameters()) {
+  for (const Tensor& p : layer->parameters()) {
     ASSERT_NE(adam.state(p), nullptr);
     EXPECT_EQ(adam.state(p)->step, 1);
     EXPECT_EQ(adam.state(p)->find("exp_avg")->dtype(), kFloat64);
