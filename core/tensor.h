@@ -355,9 +355,12 @@ Tensor scatter_add(const Tensor& x, int dim, const Tensor& index, const Tensor& 
 
 // ---- losses ----------------------------------------------------------------------------
 // Fused log-softmax + NLL over (N, C) logits (or (C) with a 0-dim target) with int64
-// class targets; rows whose target == ignore_index contribute nothing.
+// class targets; rows whose target == ignore_index contribute nothing. label_smoothing ε in
+// [0, 1] mixes the target with the uniform distribution, as in PyTorch: a row's loss is
+// (1 - ε) nll + ε mean_c(-log_softmax), and Mean still divides by the rows not ignored.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target,
-                     Reduction reduction = Reduction::Mean, int64_t ignore_index = -100);
+                     Reduction reduction = Reduction::Mean, int64_t ignore_index = -100,
+                     double label_smoothing = 0.0);
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
                 Reduction reduction = Reduction::Mean, int64_t ignore_index = -100);
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);

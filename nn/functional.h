@@ -54,8 +54,9 @@ inline Tensor flatten(const Tensor& x, int start_dim = 0, int end_dim = -1) {
 // ---- losses --------------------------------------------------------------------------------
 
 inline Tensor cross_entropy(const Tensor& input, const Tensor& target,
-                            Reduction reduction = Reduction::Mean, int64_t ignore_index = -100) {
-  return ember::cross_entropy(input, target, reduction, ignore_index);
+                            Reduction reduction = Reduction::Mean, int64_t ignore_index = -100,
+                            double label_smoothing = 0.0) {
+  return ember::cross_entropy(input, target, reduction, ignore_index, label_smoothing);
 }
 inline Tensor nll_loss(const Tensor& input, const Tensor& target,
                        Reduction reduction = Reduction::Mean, int64_t ignore_index = -100) {

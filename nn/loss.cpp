@@ -5,8 +5,18 @@
 
 namespace ember::nn {
 
+CrossEntropyLossImpl::CrossEntropyLossImpl(Reduction r, int64_t ignore, double smoothing)
+    : Loss(r), ignore_index(ignore), label_smoothing(smoothing) {
+  EMBER_CHECK(smoothing >= 0.0 && smoothing <= 1.0, ValueError,
+              "CrossEntropyLoss: label_smoothing must be in [0, 1], got ", smoothing);
+}
+
+std::string CrossEntropyLossImpl::extra_repr() const {
+  return label_smoothing == 0.0 ? "" : detail::str_cat("label_smoothing=", label_smoothing);
+}
+
 Tensor CrossEntropyLossImpl::forward(const Tensor& input, const Tensor& target) {
-  return functional::cross_entropy(input, target, reduction, ignore_index);
+  return functional::cross_entropy(input, target, reduction, ignore_index, label_smoothing);
 }
 
 Tensor NLLLossImpl::forward(const Tensor& input, const Tensor& target) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include <ember/nn/module.h>
 #include <ember/nn/module_holder.h>
@@ -20,14 +21,17 @@ class Loss : public Module {
 };
 
 // Softmax + negative log-likelihood on (N, C) logits and (N) int64 class targets; samples
-// whose target is ignore_index are skipped (and excluded from the mean).
+// whose target is ignore_index are skipped (and excluded from the mean); label_smoothing as
+// in ember::cross_entropy.
 class CrossEntropyLossImpl : public Loss {
  public:
-  explicit CrossEntropyLossImpl(Reduction reduction = Reduction::Mean, int64_t ignore_index = -100)
-      : Loss(reduction), ignore_index(ignore_index) {}
+  explicit CrossEntropyLossImpl(Reduction reduction = Reduction::Mean, int64_t ignore_index = -100,
+                                double label_smoothing = 0.0);
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
+  std::string extra_repr() const override;
   int64_t ignore_index;
+  double label_smoothing;
 };
 EMBER_MODULE(CrossEntropyLoss);
 

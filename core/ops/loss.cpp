@@ -189,8 +189,20 @@ Tensor log_softmax(const Tensor& x, int dim) {
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction,
-                     int64_t ignore_index) {
-  return class_loss("cross_entropy", true, logits, target, reduction, ignore_index);
+                     int64_t ignore_index, double label_smoothing) {
+  EMBER_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, ValueError,
+              "cross_entropy: label_smoothing must be in [0, 1], got ", label_smoothing);
+  Tensor hard = class_loss("cross_entropy", true, logits, target, reduction, ignore_index);
+  if (label_smoothing == 0.0) return hard;
+  // The uniform part, -mean_c log_softmax per row, built from differentiable ops on the
+  // logits' device (no host wait): the fused kernel above has checked the targets.
+  auto [scores, target1d] = loss_inputs("cross_entropy", logits, target);
+  const Tensor kept = ne(target1d, static_cast<double>(ignore_index)).to(scores.dtype());
+  Tensor uniform = -mean(log_softmax(scores, 1), Shape{1}) * kept;
+  if (reduction == Reduction::Sum) uniform = sum(uniform);
+  if (reduction == Reduction::Mean) uniform = sum(uniform) / sum(kept);
+  if (reduction == Reduction::None && logits.dim() == 1) uniform = uniform.reshape(Shape{});
+  return hard * (1.0 - label_smoothing) + uniform * label_smoothing;
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction,

@@ -1,11 +1,13 @@
 // Loss modules and nn::functional losses: values against hand computations, gradients
 // against finite differences (float64), and BCEWithLogits' stability at large |x|.
 #include <cmath>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
 
+#include "expect_error.h"
 #include "gradcheck.h"
 #include "test_device.h"
 
@@ -23,6 +25,13 @@ double ce_row(const std::vector<double>& row, int t) {
   double s = 0;
   for (double v : row) s += std::exp(v - m);
   return m + std::log(s) - row[t];
+}
+
+// PyTorch's label-smoothed loss of one row: (1 - eps) (-log p_t) + eps mean_c (-log p_c).
+double smoothed_row(const std::vector<double>& row, int t, double eps) {
+  double uniform = 0;
+  for (size_t c = 0; c < row.size(); ++c) uniform += ce_row(row, static_cast<int>(c));
+  return (1 - eps) * ce_row(row, t) + eps * uniform / static_cast<double>(row.size());
 }
 
 // Binary cross-entropy of sigmoid(x) against y, written the textbook way (fine for the
@@ -59,6 +68,44 @@ TEST(Loss, CrossEntropyValues) {
   EXPECT_TRUE(
       gradcheck([&](const std::vector<Tensor>& in) { return F::cross_entropy(in[0], target); },
                 {rand_double({3, 3}, 1, -3, 3)}));
+}
+
+TEST(Loss, CrossEntropyLabelSmoothing) {
+  const std::vector<std::vector<double>> rows = {{1, 2, 3, 0}, {1, 1, 1, 1}, {-2, 0, 5, 1}};
+  Tensor logits = from_vector<double>({1, 2, 3, 0, 1, 1, 1, 1, -2, 0, 5, 1}, Shape{3, 4});
+  Tensor target = from_vector<int64_t>({2, -100, 1});  // the middle row is ignored
+  for (const double eps : {0.0, 0.1, 0.35, 1.0}) {
+    const double l0 = smoothed_row(rows[0], 2, eps), l2 = smoothed_row(rows[2], 1, eps);
+    EXPECT_NEAR(F::cross_entropy(logits, target, Reduction::Mean, -100, eps).item<double>(),
+                (l0 + l2) / 2, 1e-12)
+        << eps;
+    EXPECT_NEAR(nn::CrossEntropyLoss(Reduction::Sum, -100, eps)(logits, target).item<double>(),
+                l0 + l2, 1e-12)
+        << eps;
+    const auto none = cross_entropy(logits, target, Reduction::None, -100, eps).to_vector<double>();
+    ASSERT_EQ(none.size(), 3u);
+    EXPECT_NEAR(none[0], l0, 1e-12);
+    EXPECT_EQ(none[1], 0.0);
+    EXPECT_NEAR(none[2], l2, 1e-12);
+  }
+  // One row against a 0-dim target keeps its shapes.
+  Tensor row = from_vector<double>(rows[2]);
+  Tensor one = cross_entropy(row, scalar_tensor(1, kInt64), Reduction::None, -100, 0.2);
+  EXPECT_EQ(one.dim(), 0);
+  EXPECT_NEAR(one.item<double>(), smoothed_row(rows[2], 1, 0.2), 1e-12);
+  // Gradients against finite differences, ignored rows included.
+  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None})
+    EXPECT_TRUE(gradcheck(
+        [&](const std::vector<Tensor>& in) { return cross_entropy(in[0], target, r, -100, 0.3); },
+        {rand_double({3, 4}, 2, -3, 3)}));
+  ember_test::expect_error<ValueError>(
+      [&] { cross_entropy(logits, target, Reduction::Mean, -100, 1.5); },
+      {"cross_entropy", "label_smoothing", "1.5"});
+  ember_test::expect_error<ValueError>([&] { nn::CrossEntropyLoss(Reduction::Mean, -100, -0.1); },
+                                       {"CrossEntropyLoss", "label_smoothing", "-0.1"});
+  std::ostringstream os;
+  os << nn::CrossEntropyLoss(Reduction::Mean, -100, 0.1);
+  EXPECT_EQ(os.str(), "CrossEntropyLoss(label_smoothing=0.1)");
 }
 
 TEST(Loss, NLLAndMSEValues) {
