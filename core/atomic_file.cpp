@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -94,6 +95,17 @@ AtomicFile::AtomicFile(const char* op, std::string path) : op_(op), path_(std::m
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!committed_ && !named_.empty()) ::unlink(named_.c_str());
+}
+
+void AtomicFile::write(const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd_, p, std::min<size_t>(n, size_t{1} << 30));
+    if (w < 0 && errno == EINTR) continue;
+    EMBER_CHECK(w > 0, IOError, op_, ": writing '", path_, "' failed: ", std::strerror(errno));
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
 }
 
 void AtomicFile::commit() {

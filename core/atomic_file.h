@@ -10,6 +10,7 @@
 // is gone (a pid that no longer runs on this machine) before it writes.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace ember::detail {
@@ -23,6 +24,8 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   int fd() const { return fd_; }
+  // Appends all `n` bytes, retrying short and interrupted writes; IOError naming op and path.
+  void write(const void* data, size_t n);
   // Makes the written bytes durable and visible under `path`; IOError when any step fails.
   void commit();
 

@@ -95,10 +95,10 @@ uLong crc_update(uLong crc, const void* data, uint64_t n) {
 
 // ---- writing ---------------------------------------------------------------------------
 
-// Buffered writer over a POSIX fd (fsync needs the descriptor) that checksums as it goes.
+// Buffered writer into the atomic file that checksums as it goes.
 class Writer {
  public:
-  Writer(int fd, const std::string& path) : fd_(fd), path_(path) { buf_.reserve(kBuf); }
+  explicit Writer(detail::AtomicFile& file) : file_(file) { buf_.reserve(kBuf); }
 
   void bytes(const void* data, uint64_t n) {
     crc_ = crc_update(crc_, data, n);
@@ -121,27 +121,17 @@ class Writer {
     const char* p = static_cast<const char*>(data);
     if (buf_.size() + n > kBuf) flush();
     if (n >= kBuf) {
-      write_all(p, n);
+      file_.write(p, n);
       return;
     }
     buf_.insert(buf_.end(), p, p + n);
   }
   void flush() {
-    write_all(buf_.data(), buf_.size());
+    file_.write(buf_.data(), buf_.size());
     buf_.clear();
   }
-  void write_all(const char* p, uint64_t n) {
-    while (n > 0) {
-      const ssize_t w = ::write(fd_, p, std::min<uint64_t>(n, 1u << 30));
-      if (w < 0 && errno == EINTR) continue;
-      EMBER_CHECK(w > 0, IOError, "save: writing '", path_, "' failed: ", std::strerror(errno));
-      p += w;
-      n -= static_cast<uint64_t>(w);
-    }
-  }
 
-  int fd_;
-  const std::string& path_;
+  detail::AtomicFile& file_;
   std::vector<char> buf_;
   uLong crc_ = crc32(0L, Z_NULL, 0);
 };
@@ -206,7 +196,7 @@ void save(const StateDict& state, const std::string& path) {
   }
 
   detail::AtomicFile file("save", path);
-  Writer w(file.fd(), path);
+  Writer w(file);
   w.bytes(kMagic, sizeof(kMagic));
   w.pod<uint32_t>(kFormatVersion);
   w.pod<uint64_t>(state.size());
