@@ -7,6 +7,7 @@
 #include <ember/core/cuda_graph.h>
 #include <ember/core/precision.h>
 #include <ember/core/fused.h>
+#include <ember/core/safetensors.h>
 #include <ember/core/serialize.h>
 #include <ember/core/autograd/grad_mode.h>
 #include <ember/core/autograd/node.h>

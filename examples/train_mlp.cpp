@@ -56,8 +56,10 @@ const char* kUsage =
     "                           or /usr/share/datasets/fashion-mnist]\n"
     "  --no-cuda-graph          on cuda, run every step eagerly instead of replaying\n"
     "                           one captured CUDA graph per full batch\n"
-    "  --save PATH              write the trained model's state_dict\n"
-    "  --load PATH              start from a saved state_dict (--epochs 0: evaluate only)\n"
+    "  --save PATH              write the trained model's state_dict: safetensors when\n"
+    "                           PATH ends in .safetensors, else an ember checkpoint\n"
+    "  --load PATH              start from a saved state_dict, in either format by the same\n"
+    "                           rule (--epochs 0: evaluate only)\n"
     "  --help                   this text\n";
 
 [[noreturn]] void usage_error(const std::string& msg) {

@@ -11,6 +11,7 @@
 #include <typeinfo>
 
 #include <ember/core/autograd/grad_mode.h>
+#include <ember/core/safetensors.h>
 
 namespace ember::nn {
 namespace {
@@ -350,12 +351,22 @@ LoadResult Module::load_state_dict(const StateDict& state, bool strict) {
   return result;
 }
 
+namespace {
+// The format goes by the name, as users expect of a file they exchange with PyTorch.
+bool is_safetensors_path(const std::string& path) {
+  return path.ends_with(".safetensors");
+}
+}  // namespace
+
 void Module::save(const std::string& path) const {
-  ember::save(state_dict(), path);
+  if (is_safetensors_path(path))
+    save_safetensors(state_dict(), path);
+  else
+    ember::save(state_dict(), path);
 }
 
 void Module::load(const std::string& path) {
-  load_state_dict(ember::load(path), true);
+  load_state_dict(is_safetensors_path(path) ? load_safetensors(path) : ember::load(path), true);
 }
 
 // ---- printing ------------------------------------------------------------------------------

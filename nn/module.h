@@ -132,7 +132,8 @@ class Module : public std::enable_shared_from_this<Module> {
   // Every problem is reported in one ember::ValueError, and nothing is modified unless all
   // checks pass.
   LoadResult load_state_dict(const StateDict& state, bool strict = true);
-  // state_dict() to a checkpoint file (atomic write) and back (strict).
+  // state_dict() to a file (atomic write) and back (strict): safetensors when the path ends
+  // in ".safetensors" (core/safetensors.h), else ember's checkpoint format (core/serialize.h).
   void save(const std::string& path) const;
   void load(const std::string& path);
 

@@ -3,11 +3,13 @@
 # missing, so a machine that has everything makes no network calls.
 set -euo pipefail
 
+# nlohmann-json3-dev: the safetensors header's JSON.
 # clang-14 with its sanitizer and libFuzzer runtimes (libclang-rt-14-dev), its OpenMP
 # (libomp-14-dev) and llvm-14 for llvm-symbolizer (file and line in a sanitizer's report):
 # scripts/test.sh's sanitized build and the fuzzers.
 packages=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-dev
-          libdnnl-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox
+          libdnnl-dev libopenblas-dev zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist
+          gnuplot-nox
           clang-14 libclang-rt-14-dev libomp-14-dev llvm-14)
 missing=()
 for p in "${packages[@]}"; do
