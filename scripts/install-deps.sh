@@ -3,13 +3,15 @@
 # missing, so a machine that has everything makes no network calls.
 set -euo pipefail
 
-# nlohmann-json3-dev: the safetensors header's JSON.
+# nlohmann-json3-dev: the safetensors header's JSON. python3 and python3-venv: the safetensors
+# interop test's virtual environment (tests/core), into which it pip-installs the Python
+# safetensors and numpy.
 # clang-14 with its sanitizer and libFuzzer runtimes (libclang-rt-14-dev), its OpenMP
 # (libomp-14-dev) and llvm-14 for llvm-symbolizer (file and line in a sanitizer's report):
 # scripts/test.sh's sanitized build and the fuzzers.
 packages=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev libbenchmark-dev
-          libdnnl-dev libopenblas-dev zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist
-          gnuplot-nox
+          libdnnl-dev libopenblas-dev zlib1g-dev nlohmann-json3-dev python3 python3-venv
+          dataset-fashion-mnist gnuplot-nox
           clang-14 libclang-rt-14-dev libomp-14-dev llvm-14)
 missing=()
 for p in "${packages[@]}"; do
