@@ -86,8 +86,19 @@ class Checkpoint {
 
 constexpr uint8_t kFloat32Code = 0;
 
+// A safetensors file of `header` as it is (its length prefixed), for headers that
+// save_safetensors cannot write.
+Bytes safetensors_file(const std::string& header, const Bytes& data = {}) {
+  Bytes b;
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(uint64_t{header.size()} >> (8 * i)));
+  b.insert(b.end(), header.begin(), header.end());
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
+}
+
 void write_seeds(const fs::path& dir) {
-  for (const char* harness : {"idx_raw", "idx_gzip", "mnist", "checkpoint", "module_load"})
+  for (const char* harness :
+       {"idx_raw", "idx_gzip", "mnist", "checkpoint", "module_load", "safetensors"})
     fs::remove_all(dir / harness);
 
   const Bytes vector_idx = ember_fuzz::idx_file({5}, counting(5));
@@ -119,6 +130,12 @@ void write_seeds(const fs::path& dir) {
 
   fs::create_directories(dir / "module_load");
   ember_fuzz::small_model()->save((dir / "module_load/small_model.ckpt").string());
+
+  fs::create_directories(dir / "safetensors");
+  save_safetensors(state, (dir / "safetensors/every_dtype.safetensors").string(),
+                   {{"format", "pt"}});
+  save_safetensors(StateDict{}, (dir / "safetensors/no_tensors.safetensors").string());
+  ember_fuzz::small_model()->save((dir / "safetensors/small_model.safetensors").string());
 }
 
 void write_regression(const fs::path& dir) {
@@ -144,6 +161,23 @@ void write_regression(const fs::path& dir) {
   write(dir / "idx_gzip/huge_dims_then_zero_dim.idx.gz", ember_fuzz::gzip(idx_zero_last));
   write(dir / "mnist/zero_dim_beside_huge_dims.bin",
         mnist_input(idx_zero_first, ember_fuzz::idx_file({0}, {})));
+
+  // The same shapes in a safetensors header, and byte ranges that overlap or leave a hole.
+  write(dir / "safetensors/zero_dim_beside_huge_dims.safetensors",
+        safetensors_file(R"({"w":{"dtype":"F32","shape":[0,1099511627776,1099511627776],)"
+                         R"("data_offsets":[0,0]}})"));
+  write(dir / "safetensors/numel_wraps_to_4.safetensors",
+        safetensors_file(R"({"w":{"dtype":"F32","shape":[4611686018427387905,4],)"
+                         R"("data_offsets":[0,16]}})",
+                         Bytes(16)));
+  write(dir / "safetensors/overlap.safetensors",
+        safetensors_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                         R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                         Bytes(8)));
+  write(dir / "safetensors/hole.safetensors",
+        safetensors_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                         R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+                         Bytes(12)));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -101,6 +102,19 @@ inline void read_idx_file(const std::string& path) {
     if (t.numel() != static_cast<int64_t>(a.data.size())) fail("idx_to_tensor lost elements");
   } catch (const ember::Error&) {
   }
+}
+
+// The same names, dtypes, shapes and bytes, in the same order.
+inline bool same_bits(const ember::StateDict& a, const ember::StateDict& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const ember::Tensor &x = a[i].second, &y = b[i].second;
+    if (a[i].first != b[i].first || x.dtype() != y.dtype() || x.sizes() != y.sizes() ||
+        std::memcmp(x.contiguous().data_ptr(), y.contiguous().data_ptr(),
+                    static_cast<size_t>(x.nbytes())) != 0)
+      return false;
+  }
+  return true;
 }
 
 // The model the module_load harness loads into: small enough that its checkpoint is a couple

@@ -3,26 +3,9 @@
 // the model as it was (nn/module.h); one that succeeds leaves a model that runs forward.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 
 #include "fuzz_util.h"
-
-namespace {
-
-bool same_bits(const ember::StateDict& a, const ember::StateDict& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const ember::Tensor &x = a[i].second, &y = b[i].second;
-    if (a[i].first != b[i].first || x.dtype() != y.dtype() || x.sizes() != y.sizes() ||
-        std::memcmp(x.contiguous().data_ptr(), y.contiguous().data_ptr(),
-                    static_cast<size_t>(x.nbytes())) != 0)
-      return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = ember_fuzz::ScratchDir::get().write("model.ckpt", data, size);
@@ -32,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     model->load(path);
   } catch (const ember::Error&) {
-    if (!same_bits(model->state_dict(), before))
+    if (!ember_fuzz::same_bits(model->state_dict(), before))
       ember_fuzz::fail("a failed Module::load changed the model");
     return 0;
   }
