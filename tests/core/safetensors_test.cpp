@@ -156,10 +156,9 @@ TEST_F(Safetensors, LoadsInDataOrderWhateverTheHeaderOrder) {
 
 TEST_F(Safetensors, ModuleSaveAndLoadGoByTheExtension) {
   manual_seed(0);
-  nn::Sequential model(std::make_shared<nn::Linear>(3, 4), std::make_shared<nn::ReLU>(),
-                       std::make_shared<nn::Linear>(4, 2));
-  model.save(path("model.safetensors"));
-  model.save(path("model.ckpt"));
+  nn::Sequential model(nn::Linear(3, 4), nn::ReLU(), nn::Linear(4, 2));
+  model->save(path("model.safetensors"));
+  model->save(path("model.ckpt"));
   const StateDict st = load_safetensors(path("model.safetensors"));
   ASSERT_EQ(st.size(), 4u);
   EXPECT_EQ(st[0].first, "0.weight");
@@ -167,13 +166,12 @@ TEST_F(Safetensors, ModuleSaveAndLoadGoByTheExtension) {
   EXPECT_EQ(ember::load(path("model.ckpt")).size(), 4u);
 
   manual_seed(1);
-  nn::Sequential other(std::make_shared<nn::Linear>(3, 4), std::make_shared<nn::ReLU>(),
-                       std::make_shared<nn::Linear>(4, 2));
-  other.load(path("model.safetensors"));
-  const StateDict a = model.state_dict(), b = other.state_dict();
+  nn::Sequential other(nn::Linear(3, 4), nn::ReLU(), nn::Linear(4, 2));
+  other->load(path("model.safetensors"));
+  const StateDict a = model->state_dict(), b = other->state_dict();
   for (size_t i = 0; i < a.size(); ++i)
     EXPECT_EQ(a[i].second.to_vector<float>(), b[i].second.to_vector<float>()) << a[i].first;
-  expect_error<ValueError>([&] { nn::Linear(3, 3).load(path("model.safetensors")); },
+  expect_error<ValueError>([&] { nn::Linear(3, 3)->load(path("model.safetensors")); },
                            {"load_state_dict"});
 }
 
