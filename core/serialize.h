@@ -11,12 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include <ember/core/ordered_dict.h>
 #include <ember/core/tensor.h>
 
 namespace ember {
 
-// Insertion-ordered, like Python's OrderedDict.
-using StateDict = std::vector<std::pair<std::string, Tensor>>;
+// Insertion-ordered and looked up by name, like Python's OrderedDict (core/ordered_dict.h).
+using StateDict = OrderedDict<std::string, Tensor>;
 
 void save(const StateDict& state, const std::string& path);
 StateDict load(const std::string& path);
