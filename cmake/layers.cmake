@@ -26,9 +26,9 @@ set(EMBER_PUBLIC_HEADERS
   # so that the kernels can use them without including core.
   kernels/common/dtype.h kernels/common/error.h kernels/common/layout.h kernels/common/macros.h
   kernels/common/raw_allocator.h
-  nn/activation.h nn/dropout.h nn/flatten.h nn/functional.h nn/identity.h nn/init.h
+  nn/activation.h nn/dropout.h nn/embedding.h nn/flatten.h nn/functional.h nn/identity.h nn/init.h
   nn/clip_grad.h nn/linear.h nn/loss.h nn/module.h nn/module_holder.h nn/module_item.h
-  nn/module_list.h nn/nn.h nn/sequential.h
+  nn/module_list.h nn/nn.h nn/normalization.h nn/sequential.h
   optim/adam.h optim/adamw.h optim/lr_scheduler.h optim/optim.h optim/optimizer.h optim/sgd.h
   data/data.h data/dataloader.h data/dataset.h data/idx.h data/kfold.h data/mnist.h
   data/permutation.h)

@@ -365,6 +365,19 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
                 Reduction reduction = Reduction::Mean, int64_t ignore_index = -100);
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 
+// ---- normalization (core/ops/norm.cpp) -------------------------------------------------
+// As torch.nn.functional's. layer_norm normalises over the trailing dims `normalized_shape`
+// (the input must end in them); weight and bias, when defined, have that shape. batch_norm
+// takes (N, C, ...) and per-channel (C) tensors: in training (or without running statistics)
+// it uses the batch's statistics and, when given, updates running_mean and running_var in
+// place (running = (1 - momentum) running + momentum batch, the variance unbiased); in
+// evaluation it uses the running statistics. Both gradients flow to x, weight and bias.
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
+                  const Tensor& bias = Tensor(), double eps = 1e-5);
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight = Tensor(), const Tensor& bias = Tensor(),
+                  bool training = false, double momentum = 0.1, double eps = 1e-5);
+
 // ---- combine and split, statistics, selection ------------------------------------------
 // Combine and split (core/ops/combine.cpp). cat joins along an existing dim (dtypes promote;
 // a 1-D tensor of size 0 is skipped, as in PyTorch), stack along a new one. split, chunk and

@@ -37,4 +37,18 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, Reduct
   return loss;
 }
 
+Tensor embedding(const Tensor& input, const Tensor& weight) {
+  EMBER_CHECK(input.defined() && weight.defined(), ValueError,
+              "embedding: undefined input or weight");
+  EMBER_CHECK(weight.dim() == 2, ShapeError,
+              "embedding: weight must be 2-D (num_embeddings, "
+              "embedding_dim), got shape ",
+              weight.sizes());
+  EMBER_CHECK(input.dtype() == kInt64, DTypeError, "embedding: indices must be int64, got ",
+              dtype_name(input.dtype()));
+  Shape out = input.sizes();
+  out.push_back(weight.size(1));
+  return index_select(weight, 0, input.reshape({input.numel()})).view(out);
+}
+
 }  // namespace ember::nn::functional

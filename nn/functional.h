@@ -51,6 +51,21 @@ inline Tensor flatten(const Tensor& x, int start_dim = 0, int end_dim = -1) {
   return x.flatten(start_dim, end_dim);
 }
 
+// ---- normalization and embeddings -----------------------------------------------------------
+
+inline Tensor layer_norm(const Tensor& input, const Shape& normalized_shape,
+                         const Tensor& weight = Tensor(), const Tensor& bias = Tensor(),
+                         double eps = 1e-5) {
+  return ember::layer_norm(input, normalized_shape, weight, bias, eps);
+}
+inline Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                         const Tensor& weight = Tensor(), const Tensor& bias = Tensor(),
+                         bool training = false, double momentum = 0.1, double eps = 1e-5) {
+  return ember::batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps);
+}
+// The rows of weight (V, D) named by int64 indices of any shape: (..., D).
+Tensor embedding(const Tensor& input, const Tensor& weight);
+
 // ---- losses --------------------------------------------------------------------------------
 
 inline Tensor cross_entropy(const Tensor& input, const Tensor& target,

@@ -4,6 +4,7 @@
 #include <ember/nn/activation.h>
 #include <ember/nn/clip_grad.h>
 #include <ember/nn/dropout.h>
+#include <ember/nn/embedding.h>
 #include <ember/nn/flatten.h>
 #include <ember/nn/functional.h>
 #include <ember/nn/identity.h>
@@ -13,4 +14,5 @@
 #include <ember/nn/module.h>
 #include <ember/nn/module_holder.h>
 #include <ember/nn/module_list.h>
+#include <ember/nn/normalization.h>
 #include <ember/nn/sequential.h>

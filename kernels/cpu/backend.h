@@ -1,6 +1,6 @@
 // The CPU backend: every entry point of kernels/common/backend_kernels.inc computed at the
 // call, on OpenMP threads (kernels/cpu/parallel.h). Each is defined in the kernels/cpu file
-// that holds its loop: elementwise.cpp, reduce.cpp, softmax.cpp, index.cpp, sort.cpp,
+// that holds its loop: elementwise.cpp, reduce.cpp, softmax.cpp, norm.cpp, index.cpp, sort.cpp,
 // copy.cpp (with the memory entry points), random.cpp, dropout.cpp, optimizer.cpp, gemm.cpp.
 #pragma once
 

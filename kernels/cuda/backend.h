@@ -1,6 +1,6 @@
 // The CUDA backend: every entry point of kernels/common/backend_kernels.inc queued on its
 // device's stream (Note [Current stream] in kernels/cuda/memory.h). Each kernel entry point is
-// defined beside its launcher (elementwise.cu, reduce.cu, softmax.cu, index.cu, copy.cu,
+// defined beside its launcher (elementwise.cu, reduce.cu, softmax.cu, norm.cu, index.cu, copy.cu,
 // random.cu, dropout.cu, optimizer.cu, gemm.cu); the memory entry points, the wait and the
 // index-check read-back in backend.cu. Plain C++, no CUDA header, so core can hold it.
 //

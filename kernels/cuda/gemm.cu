@@ -22,6 +22,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <ember/kernels/common/dispatch.h>
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/common/gemm_args.h>
 #include <ember/kernels/cuda/check.h>
@@ -119,19 +120,6 @@ void gemm_typed(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,
   }
 }
 
-template <class F>
-void dispatch(const char* name, DType dt, F&& f) {
-  switch (dt) {
-    case DType::Float32:
-      return f(float{});
-    case DType::Float64:
-      return f(double{});
-    default:
-      throw DTypeError(::ember::detail::str_cat("kernels::cuda::", name, ": unsupported dtype ",
-                                                dtype_name(dt), " (float32 or float64 only)"));
-  }
-}
-
 // One cuBLASLt handle per device, as for cuBLAS.
 cublasLtHandle_t lt_handle_for_current_device() {
   static auto* handles = new std::array<cublasLtHandle_t, 64>{};
@@ -213,7 +201,7 @@ void gemm_bias(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64
                  static_cast<const float*>(bias), s);
     return;
   }
-  dispatch("gemm_bias", dt, [&](auto tag) {
+  dispatch_floating("cuda", "gemm_bias", dt, [&](auto tag) {
     using T = decltype(tag);
     launch("gemm_bias_rows", fill_rows_kernel<T>, grid_for(m * n), dim3(kBlockSize), 0, s,
            static_cast<T*>(c), m, n, ldc, static_cast<const T*>(bias));
@@ -237,7 +225,7 @@ void prepare_for_capture(void* stream) {
 void gemm(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const void* a, int64_t lda, const void* b, int64_t ldb, double beta, void* c, int64_t ldc,
           void* stream) {
-  dispatch("gemm", dt, [&](auto tag) {
+  dispatch_floating("cuda", "gemm", dt, [&](auto tag) {
     using T = decltype(tag);
     gemm_typed<T>(trans_a, trans_b, m, n, k, alpha, static_cast<const T*>(a), lda, 0,
                   static_cast<const T*>(b), ldb, 0, beta, static_cast<T*>(c), ldc, 0, 1,
@@ -249,7 +237,7 @@ void gemm_batched(DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, in
                   double alpha, const void* a, int64_t lda, int64_t stride_a, const void* b,
                   int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc,
                   int64_t stride_c, int64_t batch, void* stream) {
-  dispatch("gemm_batched", dt, [&](auto tag) {
+  dispatch_floating("cuda", "gemm_batched", dt, [&](auto tag) {
     using T = decltype(tag);
     gemm_typed<T>(trans_a, trans_b, m, n, k, alpha, static_cast<const T*>(a), lda, stride_a,
                   static_cast<const T*>(b), ldb, stride_b, beta, static_cast<T*>(c), ldc, stride_c,

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <ember/kernels/common/dispatch.h>
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/common/unary_functors.h>
 #include <ember/kernels/cuda/index_check_device.h>
@@ -385,30 +386,12 @@ void with_row_block(int64_t r, F&& f) {
   }
 }
 
-[[noreturn]] void unsupported(const char* kernel, DType dt) {
-  throw DTypeError(::ember::detail::str_cat("kernels::cuda::", kernel, ": unsupported dtype ",
-                                            dtype_name(dt), " (float32 or float64 only)"));
-}
-
-// Calls f(T{}) for the floating dtypes.
-template <class F>
-void dispatch_floating(const char* kernel, DType dt, F&& f) {
-  switch (dt) {
-    case DType::Float32:
-      return f(float{});
-    case DType::Float64:
-      return f(double{});
-    default:
-      unsupported(kernel, dt);
-  }
-}
-
 }  // namespace
 
 void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner, bool log,
              void* stream) {
   const char* name = log ? "log_softmax" : "softmax";
-  dispatch_floating(name, dt, [&](auto tag) {
+  dispatch_floating("cuda", name, dt, [&](auto tag) {
     using T = decltype(tag);
     if (outer <= 0 || r <= 0 || inner <= 0) return;
     const T* xt = static_cast<const T*>(x);
@@ -430,7 +413,7 @@ void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t
 void softmax_backward(DType dt, const void* y, const void* gy, void* gx, int64_t outer, int64_t r,
                       int64_t inner, bool log, void* stream) {
   const char* name = log ? "log_softmax_backward" : "softmax_backward";
-  dispatch_floating(name, dt, [&](auto tag) {
+  dispatch_floating("cuda", name, dt, [&](auto tag) {
     using T = decltype(tag);
     if (outer <= 0 || r <= 0 || inner <= 0) return;
     const T* yt = static_cast<const T*>(y);
@@ -456,7 +439,7 @@ void cross_entropy_forward(DType dt, const void* logits, const int64_t* targets,
                            void* grad_logits) {
   EMBER_CHECK(grad_logits == nullptr || reduction != LossReduction::None, ValueError,
               "kernels::cuda::cross_entropy_forward: grad_logits needs a Sum or Mean loss");
-  dispatch_floating("cross_entropy_forward", dt, [&](auto tag) {
+  dispatch_floating("cuda", "cross_entropy_forward", dt, [&](auto tag) {
     using T = decltype(tag);
     if (n <= 0 && reduction == LossReduction::None) return;
     with_row_block(c, [&](auto block) {
@@ -473,7 +456,7 @@ void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets
                             int64_t c, int64_t ignore_index, const void* grad_losses,
                             int64_t grad_stride, const int64_t* mean_count, void* glogits,
                             void* stream) {
-  dispatch_floating("cross_entropy_backward", dt, [&](auto tag) {
+  dispatch_floating("cuda", "cross_entropy_backward", dt, [&](auto tag) {
     using T = decltype(tag);
     if (n <= 0 || c <= 0) return;  // (n, 0) logits: no gradient elements
     with_row_block(c, [&](auto block) {
@@ -489,7 +472,7 @@ void cross_entropy_backward(DType dt, const void* logits, const int64_t* targets
 void nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_t n, int64_t c,
                       int64_t ignore_index, LossReduction reduction, void* losses, void* reduced,
                       int64_t* valid_count, IndexCheck* check, void* stream) {
-  dispatch_floating("nll_loss_forward", dt, [&](auto tag) {
+  dispatch_floating("cuda", "nll_loss_forward", dt, [&](auto tag) {
     using T = decltype(tag);
     if (n <= 0 && reduction == LossReduction::None) return;
     launch("nll_loss_forward", nll_loss_forward_kernel<T, kColsBlock>, cols_grid(n),
@@ -502,7 +485,7 @@ void nll_loss_forward(DType dt, const void* logp, const int64_t* targets, int64_
 void nll_loss_backward(DType dt, const int64_t* targets, int64_t n, int64_t c, int64_t ignore_index,
                        const void* grad_losses, int64_t grad_stride, const int64_t* mean_count,
                        void* glogp, void* stream) {
-  dispatch_floating("nll_loss_backward", dt, [&](auto tag) {
+  dispatch_floating("cuda", "nll_loss_backward", dt, [&](auto tag) {
     using T = decltype(tag);
     if (n <= 0 || c <= 0) return;
     launch("nll_loss_backward", nll_loss_backward_kernel<T>, cols_grid(n * c), dim3(kColsBlock), 0,

@@ -388,6 +388,10 @@ inline const std::vector<OpCase>& cases() {
     {"cross_entropy", "ignore_index row left out of the mean",
      with_targets({0, 0, 0, ln3, 0, 0}, {2, 3}, {1, -100}),
      [](X x) { return cross_entropy(x[0], x[1]); }, {}, {ln3}},
+    // Row 0 has logits 0: every -log p is ln 3. Row 1 is [ln 3, 0, 0]: p = [3/5, 1/5, 1/5].
+    {"cross_entropy", "label_smoothing 0.2", with_targets({0, 0, 0, ln3, 0, 0}, {2, 3}, {1, 0}),
+     [](X x) { return cross_entropy(x[0], x[1], Reduction::Mean, -100, 0.2); }, {},
+     {(ln3 + 0.8 * std::log(5.0 / 3) + 0.2 * (std::log(5.0 / 3) + 2 * std::log(5.0)) / 3) / 2}},
     // nll_loss picks -log_probs[i, t_i]: targets 2 and 0 of A.
     {"nll_loss", "mean", with_targets(a6, {2, 3}, {2, 0}),
      [](X x) { return nll_loss(x[0], x[1]); }, {}, {-3.5}},
@@ -395,6 +399,42 @@ inline const std::vector<OpCase>& cases() {
      [](X x) { return nll_loss(x[0], x[1], Reduction::Sum); }, {}, {-7}},
     {"nll_loss", "none, ignore_index 0", with_targets(a6, {2, 3}, {2, 0}),
      [](X x) { return nll_loss(x[0], x[1], Reduction::None, 0); }, {2}, {-3, 0}},
+    // layer_norm, eps 0: row [1, 2, 3] has mean 2, variance 2/3, so x̂ = [-1, 0, 1] sqrt(3/2);
+    // row [0, 0, 3] has mean 1, variance 2, so x̂ = [-1, -1, 2] / sqrt 2. Then x̂ w + b with
+    // w = [1, 2, 0.5], b = [0, 1, -1].
+    {"layer_norm", "last dim, weight and bias",
+     in({{{1, 2, 3, 0, 0, 3}, {2, 3}}, {{1, 2, 0.5}, {3}}, {{0, 1, -1}, {3}}}),
+     [](X x) { return layer_norm(x[0], {3}, x[1], x[2], 0.0); }, {2, 3},
+     {-std::sqrt(1.5), 1, -1 + std::sqrt(1.5) / 2, -1 / std::sqrt(2.0), 1 - std::sqrt(2.0),
+      -1 + std::sqrt(2.0) / 2}},
+    {"layer_norm", "two trailing dims, no affine", in({{{1, 2, 3, 0, 0, 3}, {1, 2, 3}}}),
+     [](X x) { return layer_norm(x[0], {2, 3}, Tensor(), Tensor(), 0.0); }, {1, 2, 3},
+     // all six: mean 1.5, variance (0.25 + 0.25 + 2.25 + 2.25 + 2.25 + 2.25) / 6 = 1.5833...
+     {-0.5 / std::sqrt(9.5 / 6), 0.5 / std::sqrt(9.5 / 6), 1.5 / std::sqrt(9.5 / 6),
+      -1.5 / std::sqrt(9.5 / 6), -1.5 / std::sqrt(9.5 / 6), 1.5 / std::sqrt(9.5 / 6)}},
+    // batch_norm in training, eps 0, over (3, 2): channel 0 is [1, 2, 3] (x̂ = [-1, 0, 1]
+    // sqrt(3/2)), channel 1 is [0, 0, 3] (x̂ = [-1, -1, 2] / sqrt 2); weight [2, 1], bias [0, 1].
+    {"batch_norm", "training, batch statistics",
+     in({{{1, 0, 2, 0, 3, 3}, {3, 2}}, {{2, 1}, {2}}, {{0, 1}, {2}}}),
+     [](X x) { return batch_norm(x[0], Tensor(), Tensor(), x[1], x[2], true, 0.1, 0.0); }, {3, 2},
+     {-2 * std::sqrt(1.5), 1 - 1 / std::sqrt(2.0), 0, 1 - 1 / std::sqrt(2.0), 2 * std::sqrt(1.5),
+      1 + std::sqrt(2.0)}},
+    // (N, C, L) = (2, 1, 2): the one channel is [1, 3, 5, 7], mean 4, variance 5.
+    {"batch_norm", "training, (N, C, L)", in({{{1, 3, 5, 7}, {2, 1, 2}}}),
+     [](X x) { return batch_norm(x[0], Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 0.0); },
+     {2, 1, 2}, {-3 / std::sqrt(5.0), -1 / std::sqrt(5.0), 1 / std::sqrt(5.0), 3 / std::sqrt(5.0)}},
+    // Evaluation: (x - running_mean) / sqrt(running_var) with mean [1, 2] and variance [4, 1].
+    {"batch_norm", "eval, running statistics", in({{{1, 2, 3, 4}, {2, 2}}}),
+     [](X x) {
+       const Tensor mean = from_vector<double>({1, 2}).to(x[0].dtype()).to(x[0].device());
+       const Tensor var = from_vector<double>({4, 1}).to(x[0].dtype()).to(x[0].device());
+       return batch_norm(x[0], mean, var, Tensor(), Tensor(), false, 0.1, 0.0);
+     },
+     {2, 2}, {0, 0, 1, 2}},
+    // embedding: rows 2, 0, 2 of a (3, 2) table; gradients of the repeated row add up.
+    {"embedding", "rows by index",
+     [](DType d) { return In{iv({2, 0, 2}, {3}), v({1, 2, 3, 4, 5, 6}, {3, 2}, d)}; },
+     [](X x) { return nn::functional::embedding(x[0], x[1]); }, {3, 2}, {5, 6, 1, 2, 5, 6}},
     // mse_loss of [1, 2, 3] against [0, 2, 5]: squared errors [1, 0, 4].
     {"mse_loss", "mean", in({{{1, 2, 3}, {3}}, {{0, 2, 5}, {3}}}),
      [](X x) { return mse_loss(x[0], x[1]); }, {}, {5.0 / 3}},
