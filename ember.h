@@ -15,6 +15,7 @@
 #include <ember/core/dtype.h>
 #include <ember/core/error.h>
 #include <ember/core/generator.h>
+#include <ember/core/indexing.h>
 #include <ember/core/shape.h>
 #include <ember/core/tensor.h>
 #include <ember/core/tensor_options.h>

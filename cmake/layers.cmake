@@ -19,8 +19,8 @@
 set(EMBER_PUBLIC_HEADERS
   ember.h
   core/allocator.h core/cuda.h core/cuda_graph.h core/device.h core/dtype.h core/error.h core/fused.h
-  core/generator.h core/ordered_dict.h core/precision.h core/safetensors.h core/serialize.h
-  core/shape.h core/storage.h core/tensor.h core/tensor_options.h core/threads.h
+  core/generator.h core/indexing.h core/ordered_dict.h core/precision.h core/safetensors.h
+  core/serialize.h core/shape.h core/storage.h core/tensor.h core/tensor_options.h core/threads.h
   core/autograd/engine.h core/autograd/grad_mode.h core/autograd/node.h
   # The base types core re-exports (DType, Layout, the exceptions, RawAllocator), owned by kernels/common
   # so that the kernels can use them without including core.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -25,6 +26,9 @@ class Tensor;
 class Generator;
 namespace autograd {
 class Node;
+}
+namespace indexing {
+class TensorIndex;  // core/indexing.h, included at the end of this header
 }
 
 // Autograd state, allocated only for tensors that take part in autograd.
@@ -118,6 +122,25 @@ class Tensor {
   Tensor expand(const Shape& shape) const;  // -1 keeps a size; new dims on the left
   Tensor expand_as(const Tensor& other) const { return expand(other.sizes()); }
   Tensor view_as(const Tensor& other) const { return view(other.sizes()); }
+
+  // ---- indexing (core/indexing.h) -----------------------------------------------------
+  // libtorch's x.index({Slice(), 0}): a view for Slice / integer / None / Ellipsis indices,
+  // a copy when an index is a tensor (int64 positions, bool mask) or a bool.
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+  // x.index_put_({...}, v): writes v (broadcast to the indexed shape) into x, or adds it when
+  // `accumulate`. Differentiable in v and in a non-leaf x (see core/ops/tensor_index.cpp).
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& values,
+                     bool accumulate = false);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& values,
+                     bool accumulate = false);
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, double value);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, double value);
+  // The out-of-place form (torch.Tensor.index_put): a copy of x with v put at the indices.
+  Tensor index_put(std::initializer_list<indexing::TensorIndex> indices, const Tensor& values,
+                   bool accumulate = false) const;
+  Tensor index_put(const std::vector<indexing::TensorIndex>& indices, const Tensor& values,
+                   bool accumulate = false) const;
 
   // ---- autograd -----------------------------------------------------------------------
   bool requires_grad() const;
@@ -435,3 +458,6 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
 Tensor index_select(const Tensor& x, int dim, const Tensor& index);
 
 }  // namespace ember
+
+// Tensor::index needs the index types complete at every call.
+#include <ember/core/indexing.h>
