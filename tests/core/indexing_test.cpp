@@ -377,7 +377,12 @@ TEST(Indexing, Errors) {
   // Index tensors out of range: on the CPU named here; on a GPU found by the kernel without a
   // host wait and thrown at the next wait.
   expect_error<IndexError>([&] { x.index({longs({0, 2})}); }, {"index", "2", "out of bounds"});
-  expect_error<IndexError>([&] { x.index({Slice(), longs({-4})}); }, {"-4", "out of bounds"});
+  // (A GPU reports a negative index after wrapping it: -4 + 3.)
+  expect_error<IndexError>(
+      [&] {
+        x.index({Slice(), longs({-4})});
+      },
+      {ember_test::on_cuda() ? "-1" : "-4", "out of bounds", "size 3"});
   expect_error<IndexError>([&] { x.index({longs({1}), longs({7})}); }, {"7", "out of bounds"});
 
   expect_error<ShapeError>(

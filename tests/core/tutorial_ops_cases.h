@@ -476,6 +476,43 @@ inline const std::vector<OpCase>& cases() {
     // AdamW first scales p by 1 - lr * wd = 0.99.
     {"fused::adam_step_", "adamw, weight decay 0.1", in({{{1, 2, 3}, {3}}, {{0.5, -1, 2}, {3}}}),
      [](X x) { return adam_once(x, 0.1, true); }, {3}, {0.89, 2.08, 2.87}, false},
+    {"index", "Slice, None, negative integer", A,
+     [](X x) {
+       using namespace indexing;
+       return x[0].index({Slice(), None, -1});
+     },
+     {2, 1}, {3, 6}},
+    {"index", "Ellipsis, Slice with a step", A,
+     [](X x) {
+       using namespace indexing;
+       return x[0].index({"...", Slice(None, None, 2)});
+     },
+     {2, 2}, {1, 3, 4, 6}},
+    {"index", "int64 tensors broadcast",
+     [A](DType d) { return In{A(d)[0], iv({1, 0}, {2}), iv({-1}, {1})}; },
+     [](X x) { return x[0].index({x[1], x[2]}); }, {2}, {6, 3}},
+    {"index", "bool mask", [A](DType d) { return In{A(d)[0], bv({1, 0, 1, 0, 1, 1}, {2, 3})}; },
+     [](X x) { return x[0].index({x[1]}); }, {4}, {1, 3, 5, 6}},
+    {"index_put_", "int64 tensor, broadcast values",
+     [A](DType d) { return In{A(d)[0], iv({1}, {1}), v({10, 20, 30}, {3}, d)}; },
+     [](X x) {
+       Tensor y = x[0] * 1.0;
+       return y.index_put_({x[1]}, x[2]);
+     },
+     {2, 3}, {1, 2, 3, 10, 20, 30}},
+    {"index_put_", "bool mask, accumulate",
+     [A](DType d) { return In{A(d)[0], bv({1, 0, 0, 0, 0, 1}, {2, 3}), v({10, 20}, {2}, d)}; },
+     [](X x) {
+       Tensor y = x[0] * 1.0;
+       return y.index_put_({x[1]}, x[2], /*accumulate=*/true);
+     },
+     {2, 3}, {11, 2, 3, 4, 5, 26}},
+    {"index_put_", "Slice and integer, a number", A,
+     [](X x) {
+       Tensor y = x[0] * 1.0;
+       return y.index_put_({indexing::Slice(), 1}, -1.0);
+     },
+     {2, 3}, {1, -1, 3, 4, -1, 6}},
   };
   // clang-format on
   return kCases;
