@@ -282,8 +282,8 @@ Geometry geometry(const char* op, const Plan& p) {
   for (int d = 0; d < g.first; ++d) g.result.push_back(g.rest[d]);
   for (int64_t s : g.broadcast) g.result.push_back(s);
   for (int d = g.first; d < g.rest.size(); ++d) g.result.push_back(g.rest[d]);
-  // One index on the CPU or a GPU: the final index_select checks it. Several: each one on
-  // its own, since a bad one can still give a linear index in range.
+  // One index on a GPU: the index_select that reads (or scatter_add that writes) checks it.
+  // Several: each one on its own, since a bad one can still give a linear index in range.
   const bool device_check = adv.size() > 1;
   Tensor lin = checked_index(op, adv[0], r.size(adv[0].dim), device_check);
   for (size_t j = 1; j < adv.size(); ++j) {
@@ -370,7 +370,10 @@ void write(const char* op, const Plan& p, const Tensor& values, bool accumulate)
   EMBER_CHECK(broadcasts_to(values.sizes(), target), ShapeError, op, ": values of shape ",
               values.sizes(), " cannot be broadcast to the indexed shape ", target);
   if (!g) {
-    accumulate ? view.add_(values) : view.copy_(values);
+    if (accumulate)
+      view.add_(values);
+    else
+      view.copy_(values);
     return;
   }
   // A bool tensor goes through the scatter in int64 (no bool arithmetic).
