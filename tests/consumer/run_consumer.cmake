@@ -1,5 +1,6 @@
 # Runs by ctest: install ember, build tests/consumer against the installed package (CMake
-# and pkg-config), run the program, and compile and link README's 30-second example. Any failure is a FATAL_ERROR.
+# and pkg-config), run its programs, and compile and link README's 30-second example. Any
+# failure is a FATAL_ERROR.
 file(REMOVE_RECURSE ${WORK})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -43,6 +44,13 @@ run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -G ${GENERATOR} -DCMAKE_MAKE_
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX})
 run(${CMAKE_COMMAND} --build ${WORK}/build)
 run(${WORK}/build/xor_consumer)
+# Run where its safetensors file may be written.
+execute_process(COMMAND ${WORK}/build/libtorch_style_consumer WORKING_DIRECTORY ${WORK}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "libtorch_style_consumer failed (${rc}):\n${out}\n${err}")
+endif()
+message(STATUS "${out}")
 # pkg-config, with plain g++ and no CUDA include path.
 find_program(PKG_CONFIG pkg-config)
 if(PKG_CONFIG)
