@@ -118,7 +118,16 @@ grep -qx 'VERSION_ID="12"' "$root/etc/os-release" ||
   die "the root made from $sources is not Debian 12 ($(grep -h '^PRETTY_NAME=' "$root/etc/os-release"))"
 mkdir -p "$root/ember"
 git -C "$project" archive HEAD | tar -x -C "$root/ember"
+# This machine's network settings, as a fresh machine on the same network is given them: the
+# resolver, and the CA bundle pip trusts here (PIP_CERT, or the system bundle) as the root's
+# pip configuration -- a network that inspects TLS signs with a CA of its own, which a fresh
+# root's bundle lacks (the safetensors interop test pip-installs from PyPI).
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+host_ca=${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}
+if [ -s "$host_ca" ]; then
+  cp -L "$host_ca" "$root/etc/ember-network-ca.crt"
+  printf '[global]\ncert = /etc/ember-network-ca.crt\n' >"$root/etc/pip.conf"
+fi
 mount -t proc proc "$root/proc" || die "cannot mount proc in $root"
 mount --rbind /dev "$root/dev" || die "cannot mount /dev in $root"
 mount --rbind /sys "$root/sys" || die "cannot mount /sys in $root"

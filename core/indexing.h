@@ -11,8 +11,9 @@
 //
 // Slice / int / None / Ellipsis give a view sharing x's storage; an index tensor (int64 or
 // bool) or a bool scalar makes the result a copy, as in PyTorch. Several index tensors
-// broadcast together (NumPy's advanced indexing): when they are adjacent the broadcast dims
-// take their place, otherwise they go first.
+// broadcast together (advanced indexing as PyTorch's, where an integer counts as a select
+// before the tensors are placed): when they are adjacent the broadcast dims take their place,
+// otherwise they go first.
 #pragma once
 
 #include <cstdint>

@@ -35,7 +35,12 @@ class OrderedDict : public std::vector<OrderedDictItem<Key, Value>> {
   using Item = OrderedDictItem<Key, Value>;
   using Base = std::vector<Item>;
   using Base::Base;
+  using Base::insert;      // by position, as a vector's
   using Base::operator[];  // by position
+  OrderedDict() = default;
+  // From a plain list of pairs (what a StateDict was before it was a dict).
+  OrderedDict(const std::vector<std::pair<Key, Value>>& items)  // NOLINT(google-explicit-*)
+      : Base(items.begin(), items.end()) {}
 
   // The value under `key`; ValueError naming it when absent.
   Value& operator[](const Key& key) { return *checked(find(key), key); }

@@ -10,8 +10,9 @@
 //                      byte belongs to exactly one tensor
 //
 // Loading checks the whole header against the file's size before reading a byte of tensor
-// data, so a hostile file costs at most about its own size in memory and always ends in an
-// IOError.
+// data, so a hostile file always ends in an IOError, never a read past the file. Memory is
+// bounded by the header limit: the JSON is parsed into a document before its schema is
+// checked, so a header of many small values can take some tens of bytes per value.
 #include <ember/core/safetensors.h>
 
 #include <sys/stat.h>
@@ -49,7 +50,7 @@ constexpr const char* kMetadataKey = "__metadata__";
 constexpr int kMaxContainerDepth = 2;
 
 // A header is read into sorted maps (a key's insertion costs log n, so a header of millions
-// of keys parses in proportion to its size) and written from an ordered one, so that the
+// of keys parses in n log n, never quadratically) and written from an ordered one, so that the
 // tensors appear in the StateDict's order and each entry's fields in the reference writer's
 // (dtype, shape, data_offsets).
 using Json = nlohmann::json;

@@ -64,7 +64,7 @@ std::string module_type_name(const std::type_info& type) {
 }
 
 void throw_empty_holder(const std::type_info& impl) {
-  throw ValueError(detail::str_cat("nn::", module_type_name(impl),
+  throw ValueError(detail::str_cat(module_type_name(impl),
                                    ": the holder is empty (made from nullptr); assign a module "
                                    "to it before use"));
 }

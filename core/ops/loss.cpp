@@ -140,8 +140,10 @@ class ClassLossBackward final : public Node {
 
 // One backend call does the forward, the reduction and the target check (a bad target is an
 // IndexError from the backend: at once on the CPU, at the next wait on CUDA).
+// `unit_grad_pays`: whether the loss is likely differentiated as it is (an upstream 1), so
+// that writing the unit gradient in the forward saves the backward's pass.
 Tensor class_loss(const char* op, bool fused, const Tensor& scores_in, const Tensor& target_in,
-                  Reduction reduction, int64_t ignore_index) {
+                  Reduction reduction, int64_t ignore_index, bool unit_grad_pays = true) {
   auto [scores2d, target1d] = loss_inputs(op, scores_in, target_in);
   Tensor scores = detail::contiguous_data(scores2d).detach();
   Tensor target = detail::contiguous_data(target1d);
@@ -154,7 +156,8 @@ Tensor class_loss(const char* op, bool fused, const Tensor& scores_in, const Ten
                           ? detail::make_tensor(Shape{}, kInt64, scores.device())
                           : Tensor();
   const bool differentiated = autograd::needs_grad(scores_in);
-  Tensor unit_grad = fused && differentiated && reduction != Reduction::None && scores.numel() > 0
+  Tensor unit_grad = fused && unit_grad_pays && differentiated && reduction != Reduction::None &&
+                             scores.numel() > 0
                          ? detail::make_tensor(scores.sizes(), scores.dtype(), scores.device())
                          : Tensor();
   if (n > 0 || reduction != Reduction::None) {
@@ -192,13 +195,19 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
                      int64_t ignore_index, double label_smoothing) {
   EMBER_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, ValueError,
               "cross_entropy: label_smoothing must be in [0, 1], got ", label_smoothing);
-  Tensor hard = class_loss("cross_entropy", true, logits, target, reduction, ignore_index);
+  // With smoothing the hard term's upstream gradient is (1 - eps), never 1: no unit gradient.
+  Tensor hard = class_loss("cross_entropy", true, logits, target, reduction, ignore_index,
+                           label_smoothing == 0.0);
   if (label_smoothing == 0.0) return hard;
   // The uniform part, -mean_c log_softmax per row, built from differentiable ops on the
   // logits' device (no host wait): the fused kernel above has checked the targets.
   auto [scores, target1d] = loss_inputs("cross_entropy", logits, target);
-  const Tensor kept = ne(target1d, static_cast<double>(ignore_index)).to(scores.dtype());
-  Tensor uniform = -mean(log_softmax(scores, 1), Shape{1}) * kept;
+  const Tensor kept_mask = ne(target1d, static_cast<double>(ignore_index));
+  const Tensor kept = kept_mask.to(scores.dtype());
+  // where, not a product with the mask: an ignored row may hold -inf logits (a masked
+  // vocabulary), and -inf * 0 is NaN.
+  const Tensor per_row = -mean(log_softmax(scores, 1), Shape{1});
+  Tensor uniform = where(kept_mask, per_row, zeros_like(per_row));
   if (reduction == Reduction::Sum) uniform = sum(uniform);
   if (reduction == Reduction::Mean) uniform = sum(uniform) / sum(kept);
   if (reduction == Reduction::None && logits.dim() == 1) uniform = uniform.reshape(Shape{});

@@ -164,7 +164,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   }
 
   const int64_t count = n * inner;
-  EMBER_CHECK(count > 1 || !training, ValueError, op,
+  EMBER_CHECK(count != 1 || !training, ValueError, op,
               ": expected more than 1 value per channel when training, got input of shape ",
               x.sizes());
   const Tensor xc = detail::contiguous_data(x).detach();
@@ -177,7 +177,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   backend_of(x).batch_norm_forward(x.dtype(), xc.data_ptr(), data_or_null(w), data_or_null(b), n, c,
                                    inner, eps, y.data_ptr(), mean.data_ptr(), var.data_ptr(),
                                    rstd.data_ptr());
-  if (training && running_mean.defined()) {
+  if (training && running_mean.defined() && count > 0) {  // an empty batch updates nothing
     // PyTorch's update: the running variance takes the unbiased batch variance.
     NoGradGuard no_grad;
     const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);

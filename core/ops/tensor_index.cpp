@@ -390,7 +390,11 @@ void write(const char* op, const Plan& p, const Tensor& values, bool accumulate)
 class IndexPutBackward final : public autograd::Node {
  public:
   IndexPutBackward(std::vector<TensorIndex> indices, Shape values_sizes, bool accumulate)
-      : indices_(std::move(indices)), values_sizes_(values_sizes), accumulate_(accumulate) {}
+      : indices_(std::move(indices)), values_sizes_(values_sizes), accumulate_(accumulate) {
+    // Own copies of the index tensors: the caller may change theirs before backward().
+    for (TensorIndex& i : indices_)
+      if (i.is_tensor()) i = TensorIndex(i.tensor().clone());
+  }
   std::vector<Tensor> apply(const Tensor& g) override {
     EMBER_CHECK(!freed_, AutogradError, name(),
                 ": trying to backward through the graph a second time; pass retain_graph=true "
@@ -445,8 +449,8 @@ void check_recordable(const char* op, const Tensor& x, const Tensor& values) {
               "or under NoGradGuard");
   EMBER_CHECK(x.impl()->storage.use_count() == 1, AutogradError, op,
               ": in-place write, with autograd, to a tensor of shape ", x.sizes(),
-              " whose memory other tensors share (views of it, the tensor it views, or a value "
-              "saved for backward); ember does not track views, so their gradients would miss "
+              " whose memory other tensors share (views of it, or the tensor it views); ember "
+              "does not track views, so their gradients would miss "
               "the write. Write into a clone(), or use the out-of-place index_put");
 }
 

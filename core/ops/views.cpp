@@ -219,7 +219,7 @@ Tensor Tensor::slice(int dim_, int64_t start, int64_t end, int64_t step) const {
   start = std::clamp<int64_t>(start, 0, n);
   end = std::clamp<int64_t>(end, start, n);
   Shape sz = sizes(), st = strides();
-  sz[d] = (end - start + step - 1) / step;
+  sz[d] = end == start ? 0 : (end - start - 1) / step + 1;  // no overflow for a huge step
   st[d] = stride(d) * step;
   Tensor out = make_view(*this, sz, st, storage_offset() + start * stride(d));
   if (autograd::needs_grad(*this))

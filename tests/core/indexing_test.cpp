@@ -1,6 +1,7 @@
 // x.index({...}) and x.index_put_({...}, v) (core/indexing.h): every index kind against
 // hand-written results, view and copy semantics, gradients in float64, and the errors.
 #include <cmath>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -85,6 +86,9 @@ TEST(Indexing, SlicesClampAndStepLikePython) {
   EXPECT_EQ(x.index({Slice(5, 2)}).sizes(), (Shape{0}));
   EXPECT_EQ(x.index({Slice(20, None)}).sizes(), (Shape{0}));
   EXPECT_EQ(x.index({Slice(-2, -1)}).item<float>(), 8.f);
+  // A step as large as int64 allows (Python accepts it): one element, no overflow.
+  EXPECT_EQ(values(x.index({Slice(3, None, std::numeric_limits<int64_t>::max())})),
+            (std::vector<float>{3}));
 }
 
 TEST(Indexing, NoneAndEllipsis) {

@@ -1,6 +1,7 @@
 // Loss modules and nn::functional losses: values against hand computations, gradients
 // against finite differences (float64), and BCEWithLogits' stability at large |x|.
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -88,6 +89,14 @@ TEST(Loss, CrossEntropyLabelSmoothing) {
     EXPECT_EQ(none[1], 0.0);
     EXPECT_NEAR(none[2], l2, 1e-12);
   }
+  // An ignored row may hold -inf logits (a masked vocabulary): it still contributes nothing.
+  Tensor masked = logits.clone();
+  {
+    NoGradGuard no_grad;
+    masked.select(0, 1).select(0, 3).fill_(-std::numeric_limits<double>::infinity());
+  }
+  EXPECT_NEAR(cross_entropy(masked, target, Reduction::Mean, -100, 0.1).item<double>(),
+              (smoothed_row(rows[0], 2, 0.1) + smoothed_row(rows[2], 1, 0.1)) / 2, 1e-12);
   // One row against a 0-dim target keeps its shapes.
   Tensor row = from_vector<double>(rows[2]);
   Tensor one = cross_entropy(row, scalar_tensor(1, kInt64), Reduction::None, -100, 0.2);

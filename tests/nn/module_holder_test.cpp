@@ -92,11 +92,12 @@ TEST(ModuleHolder, CopiesShareOneModuleAndEmptyHoldersSaySo) {
   EXPECT_FALSE(relu_layer.is_empty());
   nn::Linear empty{nullptr};
   EXPECT_TRUE(empty.is_empty());
-  expect_error<ValueError>([&] { (void)empty->weight; }, {"nn::Linear", "empty"});
-  expect_error<ValueError>([&] { empty(ones({1, 2})); }, {"nn::Linear", "empty"});
+  expect_error<ValueError>([&] { (void)empty->weight; }, {"Linear", "holder is empty"});
+  expect_error<ValueError>([&] { empty(ones({1, 2})); }, {"Linear", "holder is empty"});
   struct Owner : nn::Module {
   } owner;
-  expect_error<ValueError>([&] { owner.register_module("fc", empty); }, {"nn::Linear", "empty"});
+  expect_error<ValueError>([&] { owner.register_module("fc", empty); },
+                           {"Linear", "holder is empty"});
   empty = a;
   EXPECT_EQ(empty->out_features, 3);
 }

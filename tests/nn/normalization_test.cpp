@@ -77,18 +77,48 @@ TEST(LayerNorm, MatchesTheFormulaAndGradchecks) {
   EXPECT_EQ(os.str(), "LayerNorm(normalized_shape=[4], eps=1e-05, elementwise_affine=true)");
 }
 
-TEST(LayerNorm, KeepsTheVarianceOfALargeMeanInFloat32) {
-  // Values near 1e3 that differ by 0.1: in float32, E[x²] - E[x]² would lose the variance
-  // (0.05 against 1e6, whose float32 spacing is 0.06); the result must match a two-pass
-  // double reference over the same float32 inputs. (The mean is stored in float32, as
-  // PyTorch stores it, which bounds the agreement at about 1e-4 here.)
-  Tensor x = full({1, 8}, 1e3) + arange(0, 8, 1, kFloat32).view({1, 8}) * 0.1;
-  std::vector<double> xs;
-  for (float v : x.to_vector<float>()) xs.push_back(v);
-  const Stats s = stats(xs);
-  ASSERT_GT(s.var, 0.05);
-  const auto got = layer_norm(x, {8}, Tensor(), Tensor(), 0.0).to_vector<float>();
-  for (int k = 0; k < 8; ++k) EXPECT_NEAR(got[k], (xs[k] - s.mean) / std::sqrt(s.var), 1e-3) << k;
+TEST(LayerNorm, KeepsTheVarianceOfALargeMean) {
+  // Values 1e9 + 0.5 k: the variance is 1.3125, while E[x²] is 1e18, whose float64 spacing is
+  // 128, so E[x²] - E[x]² would lose it entirely; Welford's update keeps it.
+  Tensor x = full({1, 8}, 1e9, kFloat64) + arange(0, 8, 1, kFloat64).view({1, 8}) * 0.5;
+  const auto got = layer_norm(x, {8}, Tensor(), Tensor(), 0.0).to_vector<double>();
+  for (int k = 0; k < 8; ++k) EXPECT_NEAR(got[k], (0.5 * k - 1.75) / std::sqrt(1.3125), 1e-6) << k;
+}
+
+TEST(LayerNorm, LongRowsAndManyElementsPerThread) {
+  // Rows of 100 and 5000 (the kernels' wider blocks, several elements per thread) against the
+  // double reference.
+  for (const int64_t cols : {100, 5000}) {
+    Tensor x = rand_double({3, cols}, 21, -1, 3);
+    const auto xv = x.to_vector<double>();
+    const auto y = layer_norm(x, {cols}).to_vector<double>();
+    for (int64_t i = 0; i < 3; ++i) {
+      const Stats s =
+          stats(std::vector<double>(xv.begin() + i * cols, xv.begin() + (i + 1) * cols));
+      for (int64_t j = 0; j < cols; j += 37)
+        EXPECT_NEAR(y[i * cols + j], (xv[i * cols + j] - s.mean) / std::sqrt(s.var + 1e-5), 1e-10)
+            << cols << ": " << i << "," << j;
+    }
+    Tensor g = rand_double({3, cols}, 22);
+    Tensor xr = x.clone().requires_grad_(true);
+    layer_norm(xr, {cols}).backward(g);
+    // The gradient of a normalisation is orthogonal to the constant and to x̂ in each row.
+    const auto gx = xr.grad().to_vector<double>();
+    for (int64_t i = 0; i < 3; ++i) {
+      double sum = 0;
+      for (int64_t j = 0; j < cols; ++j) sum += gx[i * cols + j];
+      EXPECT_NEAR(sum, 0.0, 1e-9) << cols;
+    }
+  }
+  // A batch norm channel of 2 x 3000 elements.
+  Tensor x = rand_double({2, 2, 3000}, 23, 5, 6);
+  const auto xv = x.to_vector<double>();
+  const auto y = batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true).to_vector<double>();
+  std::vector<double> ch0;
+  for (int64_t o = 0; o < 2; ++o)
+    for (int64_t i = 0; i < 3000; ++i) ch0.push_back(xv[o * 6000 + i]);
+  const Stats s = stats(ch0);
+  EXPECT_NEAR(y[6000 + 17], (xv[6000 + 17] - s.mean) / std::sqrt(s.var + 1e-5), 1e-10);
 }
 
 TEST(LayerNorm, BadShapesAreErrors) {
@@ -169,6 +199,8 @@ TEST(BatchNorm1d, BadInputIsAnError) {
   expect_error<ShapeError>([&] { bn(ones({8, 3})); }, {"BatchNorm1d(4)", "[8, 3]"});
   expect_error<ShapeError>([&] { bn(ones({8})); }, {"BatchNorm1d(4)", "[8]"});
   expect_error<ValueError>([&] { bn(ones({1, 4})); }, {"batch_norm", "more than 1 value"});
+  EXPECT_EQ(bn(ones({0, 4})).sizes(), (Shape{0, 4}));  // an empty batch: empty out, no update
+  EXPECT_EQ(bn->running_var.to_vector<float>(), std::vector<float>(4, 1.f));
   expect_error<ValueError>([&] { nn::BatchNorm1d(0); }, {"BatchNorm1d", "num_features"});
   expect_error<ValueError>([&] { nn::BatchNorm1d(4, 1e-5, 1.5); }, {"BatchNorm1d", "momentum"});
   bn->eval();
