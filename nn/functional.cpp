@@ -46,9 +46,22 @@ Tensor embedding(const Tensor& input, const Tensor& weight) {
               weight.sizes());
   EMBER_CHECK(input.dtype() == kInt64, DTypeError, "embedding: indices must be int64, got ",
               dtype_name(input.dtype()));
+  EMBER_CHECK(input.device() == weight.device(), DeviceError, "embedding: indices on ",
+              input.device(), " but the weight on ", weight.device());
+  const Tensor flat = input.reshape({input.numel()});
+  if (flat.device().is_cpu()) {
+    // On the CPU the indices can be read at no cost, so a bad one names this op; on a GPU
+    // index_select's kernel finds it without a host wait (reported at the next wait).
+    const Tensor c = flat.contiguous();
+    const auto* idx = static_cast<const int64_t*>(c.data_ptr());
+    const int64_t rows = weight.size(0);
+    for (int64_t i = 0; i < c.numel(); ++i)
+      EMBER_CHECK(idx[i] >= 0 && idx[i] < rows, IndexError, "embedding: index ", idx[i],
+                  " at position ", i, " is out of range for ", rows, " embeddings");
+  }
   Shape out = input.sizes();
   out.push_back(weight.size(1));
-  return index_select(weight, 0, input.reshape({input.numel()})).view(out);
+  return index_select(weight, 0, flat).view(out);
 }
 
 }  // namespace ember::nn::functional
