@@ -6,8 +6,8 @@
 // mean, m2) in a shared-memory tree (Chan's pairwise formula), so the statistics take one
 // read of x, and the normalising pass a second. The backward kernels reduce the two sums
 // they need the same way. The parameter gradients of layer norm are column sums over the
-// rows: one thread per column walks the rows in order (adjacent threads, adjacent
-// addresses), so they are deterministic, as is everything here (no atomics).
+// rows: a block of row groups per column tile (adjacent threads, adjacent addresses), added
+// in a fixed order, so they are deterministic, as is everything here (no atomics).
 #include <ember/kernels/cuda/backend.h>
 #include <ember/kernels/cuda/norm.h>
 
@@ -29,7 +29,6 @@ namespace ember::kernels::cuda {
 namespace {
 
 constexpr int64_t kMaxBlocks = int64_t{1} << 16;  // more rows or channels: blocks loop
-constexpr int kColsBlock = 256;
 
 template <class T>
 using Acc = std::conditional_t<std::is_same_v<T, float>, double, T>;
@@ -140,21 +139,43 @@ __global__ void layer_norm_backward_input_kernel(const T* x, const T* gy, const 
   }
 }
 
+// Column sums over the rows, as reduce.cu's column reduction: a block of kParamCols columns
+// by kParamRowGroups row groups; each thread walks every kParamRowGroups-th row of its column,
+// then the block adds the groups in order, so the sums are deterministic.
+constexpr int kParamCols = 32;
+constexpr int kParamRowGroups = 8;
+
 template <class T>
 __global__ void layer_norm_backward_params_kernel(const T* x, const T* gy, const T* mean,
                                                   const T* rstd, int64_t rows, int64_t cols,
                                                   T* ggamma, T* gbeta) {
   using A = Acc<T>;
-  for (int64_t j = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; j < cols;
-       j += int64_t{gridDim.x} * blockDim.x) {
+  __shared__ A part_g[kParamRowGroups][kParamCols];
+  __shared__ A part_b[kParamRowGroups][kParamCols];
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  for (int64_t j0 = int64_t{blockIdx.x} * kParamCols; j0 < cols;
+       j0 += int64_t{gridDim.x} * kParamCols) {
+    const int64_t j = j0 + tx;
     A sg = 0, sb = 0;
-    for (int64_t i = 0; i < rows; ++i) {
-      const T g = gy[i * cols + j];
-      sg += A(g) * A((x[i * cols + j] - mean[i]) * rstd[i]);
-      sb += A(g);
+    if (j < cols) {
+      for (int64_t i = ty; i < rows; i += kParamRowGroups) {
+        const T g = gy[i * cols + j];
+        sg += A(g) * A((x[i * cols + j] - mean[i]) * rstd[i]);
+        sb += A(g);
+      }
     }
-    if (ggamma) ggamma[j] = T(sg);
-    if (gbeta) gbeta[j] = T(sb);
+    part_g[ty][tx] = sg;
+    part_b[ty][tx] = sb;
+    __syncthreads();
+    if (ty == 0 && j < cols) {
+      for (int k = 1; k < kParamRowGroups; ++k) {
+        sg += part_g[k][tx];
+        sb += part_b[k][tx];
+      }
+      if (ggamma) ggamma[j] = T(sg);
+      if (gbeta) gbeta[j] = T(sb);
+    }
+    __syncthreads();  // the partial sums are reused for the next column tile
   }
 }
 
@@ -270,9 +291,9 @@ void layer_norm_backward(DType dt, const void* x, const void* gy, const void* me
       });
     if ((ggamma || gbeta) && cols > 0)
       launch("layer_norm_backward_params", layer_norm_backward_params_kernel<T>,
-             block_grid((cols + kColsBlock - 1) / kColsBlock), dim3(kColsBlock), 0, s, typed<T>(x),
-             typed<T>(gy), typed<T>(mean), typed<T>(rstd), rows, cols, typed<T>(ggamma),
-             typed<T>(gbeta));
+             block_grid((cols + kParamCols - 1) / kParamCols), dim3(kParamCols, kParamRowGroups), 0,
+             s, typed<T>(x), typed<T>(gy), typed<T>(mean), typed<T>(rstd), rows, cols,
+             typed<T>(ggamma), typed<T>(gbeta));
   });
 }
 

@@ -110,6 +110,30 @@ TEST(LayerNorm, LongRowsAndManyElementsPerThread) {
       EXPECT_NEAR(sum, 0.0, 1e-9) << cols;
     }
   }
+  // The weight and bias gradients over many rows (column sums in row groups on a GPU).
+  {
+    const int64_t rows = 300, cols = 40;
+    Tensor x = rand_double({rows, cols}, 24, -2, 2);
+    Tensor w = rand_double({cols}, 25).requires_grad_(true);
+    Tensor b = rand_double({cols}, 26).requires_grad_(true);
+    Tensor g = rand_double({rows, cols}, 27);
+    layer_norm(x, {cols}, w, b).backward(g);
+    const auto xv = x.to_vector<double>(), gv = g.to_vector<double>();
+    std::vector<double> want_w(cols, 0.0), want_b(cols, 0.0);
+    for (int64_t i = 0; i < rows; ++i) {
+      const Stats s =
+          stats(std::vector<double>(xv.begin() + i * cols, xv.begin() + (i + 1) * cols));
+      for (int64_t j = 0; j < cols; ++j) {
+        want_w[j] += gv[i * cols + j] * (xv[i * cols + j] - s.mean) / std::sqrt(s.var + 1e-5);
+        want_b[j] += gv[i * cols + j];
+      }
+    }
+    const auto got_w = w.grad().to_vector<double>(), got_b = b.grad().to_vector<double>();
+    for (int64_t j = 0; j < cols; ++j) {
+      EXPECT_NEAR(got_w[j], want_w[j], 1e-9) << j;
+      EXPECT_NEAR(got_b[j], want_b[j], 1e-9) << j;
+    }
+  }
   // A batch norm channel of 2 x 3000 elements.
   Tensor x = rand_double({2, 2, 3000}, 23, 5, 6);
   const auto xv = x.to_vector<double>();
