@@ -14,6 +14,8 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
 
 #include <ember/kernels/common/error.h>
 #include <ember/kernels/cuda/check.h>
@@ -47,6 +49,20 @@ __device__ __forceinline__ T* dynamic_smem() {
   return reinterpret_cast<T*>(ember_dynamic_smem);
 }
 #endif
+
+// Calls f(std::integral_constant<int, kBlock>) with a block size fitted to rows of length r,
+// for kernels that give one block to a row (softmax, the losses, the norms): a warp for short
+// rows (10 classes should not idle 500 threads), more threads for long ones.
+template <class F>
+void with_row_block(int64_t r, F&& f) {
+  if (r <= 64) {
+    f(std::integral_constant<int, 32>{});
+  } else if (r <= 4096) {
+    f(std::integral_constant<int, 128>{});
+  } else {
+    f(std::integral_constant<int, 512>{});
+  }
+}
 
 template <typename... Params, typename... Args>
 void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,

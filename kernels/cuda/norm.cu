@@ -247,19 +247,6 @@ dim3 block_grid(int64_t items) {
   return dim3(static_cast<unsigned>(std::clamp<int64_t>(items, 1, kMaxBlocks)));
 }
 
-// Calls f(std::integral_constant<int, kBlock>) with a block fitted to `len` elements per
-// block: a warp for short rows, more threads for long ones.
-template <class F>
-void with_block(int64_t len, F&& f) {
-  if (len <= 64) {
-    f(std::integral_constant<int, 32>{});
-  } else if (len <= 4096) {
-    f(std::integral_constant<int, 128>{});
-  } else {
-    f(std::integral_constant<int, 512>{});
-  }
-}
-
 }  // namespace
 
 void layer_norm_forward(DType dt, const void* x, const void* gamma, const void* beta, int64_t rows,
@@ -267,7 +254,7 @@ void layer_norm_forward(DType dt, const void* x, const void* gamma, const void* 
   dispatch_floating("cuda", "layer_norm_forward", dt, [&](auto tag) {
     using T = decltype(tag);
     if (rows <= 0) return;
-    with_block(cols, [&](auto block) {
+    with_row_block(cols, [&](auto block) {
       constexpr int kBlock = decltype(block)::value;
       launch("layer_norm_forward", layer_norm_forward_kernel<T, kBlock>, block_grid(rows),
              dim3(kBlock), 0, as_stream(stream), typed<T>(x), typed<T>(gamma), typed<T>(beta), rows,
@@ -283,7 +270,7 @@ void layer_norm_backward(DType dt, const void* x, const void* gy, const void* me
     using T = decltype(tag);
     const cudaStream_t s = as_stream(stream);
     if (gx && rows > 0)
-      with_block(cols, [&](auto block) {
+      with_row_block(cols, [&](auto block) {
         constexpr int kBlock = decltype(block)::value;
         launch("layer_norm_backward_input", layer_norm_backward_input_kernel<T, kBlock>,
                block_grid(rows), dim3(kBlock), 0, s, typed<T>(x), typed<T>(gy), typed<T>(mean),
@@ -303,7 +290,7 @@ void batch_norm_forward(DType dt, const void* x, const void* gamma, const void* 
   dispatch_floating("cuda", "batch_norm_forward", dt, [&](auto tag) {
     using T = decltype(tag);
     if (c <= 0) return;
-    with_block(n * inner, [&](auto block) {
+    with_row_block(n * inner, [&](auto block) {
       constexpr int kBlock = decltype(block)::value;
       launch("batch_norm_forward", batch_norm_forward_kernel<T, kBlock>, block_grid(c),
              dim3(kBlock), 0, as_stream(stream), typed<T>(x), typed<T>(gamma), typed<T>(beta), n, c,
@@ -318,7 +305,7 @@ void batch_norm_backward(DType dt, const void* x, const void* gy, const void* me
   dispatch_floating("cuda", "batch_norm_backward", dt, [&](auto tag) {
     using T = decltype(tag);
     if (c <= 0) return;
-    with_block(n * inner, [&](auto block) {
+    with_row_block(n * inner, [&](auto block) {
       constexpr int kBlock = decltype(block)::value;
       launch("batch_norm_backward", batch_norm_backward_kernel<T, kBlock>, block_grid(c),
              dim3(kBlock), 0, as_stream(stream), typed<T>(x), typed<T>(gy), typed<T>(mean),

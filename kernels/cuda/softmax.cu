@@ -373,19 +373,6 @@ dim3 cols_grid(int64_t columns) {
       std::clamp<int64_t>((columns + kColsBlock - 1) / kColsBlock, 1, kMaxColsBlocks)));
 }
 
-// Calls f(std::integral_constant<int, kBlock>) with a block size fitted to rows of length r:
-// a warp for short rows (10 classes should not idle 500 threads), more for long ones.
-template <class F>
-void with_row_block(int64_t r, F&& f) {
-  if (r <= 64) {
-    f(std::integral_constant<int, 32>{});
-  } else if (r <= 4096) {
-    f(std::integral_constant<int, 128>{});
-  } else {
-    f(std::integral_constant<int, 512>{});
-  }
-}
-
 }  // namespace
 
 void softmax(DType dt, const void* x, void* y, int64_t outer, int64_t r, int64_t inner, bool log,
